@@ -1,0 +1,47 @@
+# Shared helpers for the groot_* modules: import groot_ops lazily on the managed host and turn
+# its errors into fail_json with a readable message.
+from __future__ import annotations
+
+import socket
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    import groot_ops  # noqa: F401
+
+    GROOT_OPS_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised on hosts without the package
+    GROOT_OPS_IMPORT_ERROR = traceback.format_exc()
+
+
+def require_groot_ops(module) -> None:
+    """Fail with ``missing_required_lib`` naming this host when groot_ops is not importable."""
+    if GROOT_OPS_IMPORT_ERROR is not None:
+        module.fail_json(
+            msg=missing_required_lib(
+                f"groot_ops (pip install 'groot-ops[workstation]') on host {socket.gethostname()}"
+                f" for interpreter {__import__('sys').executable}"
+            ),
+            exception=GROOT_OPS_IMPORT_ERROR,
+        )
+
+
+def call_groot(module, func, *args, **kwargs):
+    """Run a groot_ops function; a GrootOpsError becomes fail_json with its message."""
+    from groot_ops.errors import GrootOpsError
+
+    try:
+        return func(*args, **kwargs)
+    except GrootOpsError as exc:
+        module.fail_json(msg=str(exc))
+    return None  # unreachable: fail_json exits
+
+
+def finish(module, result: dict) -> None:
+    """exit_json, keeping ``diff`` only when the user asked for --diff."""
+    result = dict(result)
+    diff = result.pop("diff", None)
+    if module._diff and diff is not None:
+        result["diff"] = diff
+    module.exit_json(**result)
