@@ -1,0 +1,174 @@
+"""Record ansible-runner events as JSON lines and keep the state people want to see.
+
+The handler returns True for every event: ansible-runner drops events (and the final stats)
+when an event handler returns anything falsy.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+FAILED_EVENTS = {"runner_on_failed", "runner_on_unreachable"}
+RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_on_skipped"}
+
+
+@dataclass
+class TaskFailure:
+    host: str
+    task: str
+    play: str
+    message: str
+    unreachable: bool = False
+
+    def line(self) -> str:
+        kind = "UNREACHABLE" if self.unreachable else "FAILED"
+        return f"{kind} {self.host} | {self.play} | {self.task}: {self.message}"
+
+
+@dataclass
+class TrainingProgress:
+    host: str
+    recipe: str | None
+    state: str | None
+    step: int | None
+    max_steps: int | None
+    loss: float | None
+    it_s: float | None
+    eta_s: float | None
+
+
+def _result_message(res: dict[str, Any]) -> str:
+    for key in ("msg", "message", "reason", "stderr"):
+        value = res.get(key)
+        if value:
+            return str(value).strip().splitlines()[-1] if key == "stderr" else str(value).strip()
+    if res.get("results"):
+        for item in res["results"]:
+            if isinstance(item, dict) and item.get("failed"):
+                return _result_message(item)
+    return "failed (no message)"
+
+
+def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None:
+    """A training status carried by a task result (groot_train returns its status.json)."""
+    status = res.get("status") if isinstance(res.get("status"), dict) else res
+    if not isinstance(status, dict) or "max_steps" not in status or "step" not in status:
+        return None
+
+    def num(key: str) -> float | None:
+        value = status.get(key)
+        return float(value) if isinstance(value, (int, float)) else None
+
+    step, max_steps = num("step"), num("max_steps")
+    return TrainingProgress(
+        host=host,
+        recipe=status.get("recipe"),
+        state=status.get("state"),
+        step=int(step) if step is not None else None,
+        max_steps=int(max_steps) if max_steps is not None else None,
+        loss=num("loss"),
+        it_s=num("it_s"),
+        eta_s=num("eta_s"),
+    )
+
+
+@dataclass
+class EventRecorder:
+    """ansible-runner ``event_handler`` writing ``events.jsonl`` and tracking the run."""
+
+    path: Path
+    secrets: tuple[str, ...] = ()
+    on_update: Any = None  # callable(recorder, event) for live rendering
+    current_play: str = ""
+    current_task: dict[str, str] = field(default_factory=dict)  # host -> task
+    last_task: str = ""
+    failures: list[TaskFailure] = field(default_factory=list)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    results: list[dict[str, Any]] = field(default_factory=list)
+    training: dict[str, TrainingProgress] = field(default_factory=dict)
+    _handle: IO[str] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self.path.open("a", encoding="utf-8")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "********")
+        return text
+
+    def __call__(self, event: dict[str, Any]) -> bool:
+        with self._lock:
+            line = self._scrub(json.dumps(event, default=str, sort_keys=True))
+            if self._handle is not None:
+                self._handle.write(line + "\n")
+                self._handle.flush()
+            self._track(event)
+        if self.on_update is not None:
+            self.on_update(self, event)
+        return True
+
+    def _track(self, event: dict[str, Any]) -> None:
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        host = data.get("host") or data.get("remote_addr") or ""
+        if kind == "playbook_on_play_start":
+            self.current_play = data.get("play", "")
+        elif kind == "playbook_on_task_start":
+            self.last_task = data.get("task", "")
+        elif kind == "runner_on_start" and host:
+            self.current_task[host] = data.get("task", "")
+        elif kind in RESULT_EVENTS:
+            res = data.get("res") or {}
+            entry = {
+                "event": kind,
+                "host": host,
+                "play": data.get("play", ""),
+                "task": data.get("task", ""),
+                "action": data.get("resolved_action") or data.get("task_action", ""),
+                "res": res,
+            }
+            self.results.append(entry)
+            if kind in FAILED_EVENTS and not data.get("ignore_errors"):
+                self.failures.append(
+                    TaskFailure(
+                        host=host,
+                        task=entry["task"],
+                        play=entry["play"],
+                        message=self._scrub(_result_message(res)),
+                        unreachable=kind == "runner_on_unreachable",
+                    )
+                )
+            if isinstance(res, dict):
+                progress = training_progress(host, res)
+                if progress is not None:
+                    self.training[host] = progress
+        elif kind == "playbook_on_stats":
+            for counter in ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored"):
+                for name, count in (data.get(counter) or {}).items():
+                    self.stats.setdefault(name, {}).setdefault(counter, 0)
+                    self.stats[name][counter] += int(count)
+
+    def host_summary(self) -> dict[str, dict[str, int]]:
+        """Per-host ``ok``/``changed``/``failed``/``unreachable``/``skipped`` counts."""
+        summary: dict[str, dict[str, int]] = {}
+        for host, counts in sorted(self.stats.items()):
+            summary[host] = {
+                "ok": counts.get("ok", 0),
+                "changed": counts.get("changed", 0),
+                "failed": counts.get("failures", 0),
+                "unreachable": counts.get("dark", 0),
+                "skipped": counts.get("skipped", 0),
+            }
+        return summary

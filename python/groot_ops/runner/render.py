@@ -1,0 +1,122 @@
+"""Human output for runs: live progress on a terminal, plain lines elsewhere.
+
+On a TTY (and without NO_COLOR) one status line is redrawn in place; otherwise every change is
+a plain line with no control characters, so logs and CI output stay readable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import IO, Any
+
+from groot_ops.runner.events import EventRecorder, TrainingProgress
+
+
+def use_color(stream: IO[str]) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def human_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "?"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def progress_bar(progress: TrainingProgress, width: int = 24) -> str:
+    step = progress.step or 0
+    total = progress.max_steps or 0
+    frac = min(1.0, step / total) if total else 0.0
+    filled = round(frac * width)
+    bar = "#" * filled + "." * (width - filled)
+    parts = [f"[{bar}] {step}/{total or '?'}"]
+    if progress.loss is not None:
+        parts.append(f"loss {progress.loss:.4f}")
+    if progress.it_s is not None:
+        parts.append(f"{progress.it_s:.2f} it/s")
+    if progress.eta_s is not None:
+        parts.append(f"ETA {human_duration(progress.eta_s)}")
+    if progress.state:
+        parts.append(progress.state)
+    return " ".join(parts)
+
+
+class LiveRenderer:
+    """Callback for :class:`EventRecorder` printing plays, tasks, failures and training progress."""
+
+    def __init__(self, stream: IO[str] | None = None, quiet: bool = False) -> None:
+        self.stream = stream or sys.stdout
+        self.color = use_color(self.stream)
+        self.quiet = quiet
+        self.started = time.monotonic()
+        self._inline = False
+
+    def _clear_inline(self) -> None:
+        if self._inline:
+            self.stream.write("\r\x1b[2K")
+            self._inline = False
+
+    def _emit(self, text: str, style: str = "") -> None:
+        if self.quiet:
+            return
+        self._clear_inline()
+        if self.color and style:
+            codes = {"bold": "1", "red": "31", "yellow": "33", "green": "32", "dim": "2"}
+            text = f"\x1b[{codes[style]}m{text}\x1b[0m"
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def _inline_status(self, text: str) -> None:
+        if self.quiet or not self.color:
+            return
+        self.stream.write("\r\x1b[2K" + text[:200])
+        self.stream.flush()
+        self._inline = True
+
+    def __call__(self, recorder: EventRecorder, event: dict[str, Any]) -> None:
+        kind = event.get("event", "")
+        data = event.get("event_data") or {}
+        elapsed = human_duration(time.monotonic() - self.started)
+        if kind == "playbook_on_play_start":
+            self._emit(f"PLAY {data.get('play', '')}", "bold")
+        elif kind == "playbook_on_task_start":
+            if self.color:
+                self._inline_status(f"[{elapsed}] TASK {data.get('task', '')}")
+            else:
+                self._emit(f"[{elapsed}] TASK {data.get('task', '')}")
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            failure = recorder.failures[-1] if recorder.failures else None
+            if failure is not None:
+                self._emit(failure.line(), "red")
+        elif kind == "runner_on_ok":
+            res = data.get("res") or {}
+            host = data.get("host", "")
+            if host in recorder.training and isinstance(res, dict):
+                self._emit(f"  {host}: {progress_bar(recorder.training[host])}")
+            elif res.get("changed"):
+                self._emit(f"  changed: {host} | {data.get('task', '')}", "yellow")
+
+    def finish(self) -> None:
+        self._clear_inline()
+
+
+def summary_lines(recorder: EventRecorder, rc: int) -> list[str]:
+    lines = ["", "Summary per host:"]
+    for host, counts in recorder.host_summary().items():
+        lines.append(
+            f"  {host:<28} ok={counts['ok']:<4} changed={counts['changed']:<4} "
+            f"failed={counts['failed']:<3} unreachable={counts['unreachable']:<3} skipped={counts['skipped']}"
+        )
+    if recorder.failures:
+        lines.append("Failures:")
+        lines.extend(f"  {failure.line()}" for failure in recorder.failures)
+    lines.append(f"Exit code: {rc}")
+    return lines

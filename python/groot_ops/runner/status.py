@@ -1,0 +1,56 @@
+"""Collect training, disk and deployment status from the results of a ``status.yml`` run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from groot_ops.runner.events import EventRecorder
+
+
+def _find_key(value: Any, key: str) -> Any:
+    if isinstance(value, dict):
+        if key in value:
+            return value[key]
+        for inner in value.values():
+            found = _find_key(inner, key)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for inner in value:
+            found = _find_key(inner, key)
+            if found is not None:
+                return found
+    return None
+
+
+def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any]:
+    """The machine-readable status: at least recipe, state, step, max_steps, loss, deployed_revision."""
+    training = None
+    for progress in recorder.training.values():
+        if recipe is None or progress.recipe in (None, recipe):
+            training = progress
+            break
+    deployed = None
+    disk_free = None
+    loss_plot = None
+    for entry in recorder.results:
+        res = entry["res"]
+        if deployed is None:
+            deployed = _find_key(res, "deployed_revision")
+        if disk_free is None:
+            disk_free = _find_key(res, "disk_free_bytes")
+        if loss_plot is None:
+            loss_plot = _find_key(res, "loss_plot")
+    return {
+        "recipe": recipe if recipe is not None else (training.recipe if training else None),
+        "state": training.state if training else None,
+        "step": training.step if training else None,
+        "max_steps": training.max_steps if training else None,
+        "loss": training.loss if training else None,
+        "it_s": training.it_s if training else None,
+        "eta_s": training.eta_s if training else None,
+        "host": training.host if training else None,
+        "disk_free_bytes": disk_free,
+        "deployed_revision": deployed,
+        "loss_plot": loss_plot,
+    }
