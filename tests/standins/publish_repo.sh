@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Publish the Isaac-GR00T stand-in as a git repository at DEST, tagged like the pinned upstream
+# release, so that roles clone it exactly as they would clone NVIDIA's repository.
+# Usage: tests/standins/publish_repo.sh DEST
+# Re-running refreshes DEST and moves the tag to the new commit.
+set -euo pipefail
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 DEST" >&2
+    exit 2
+fi
+dest=$1
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/isaac_groot"
+tag=n1.6.1-release
+mkdir -p "$dest"
+# Copy the tree without caches so that the commit is reproducible.
+tar -C "$src" --exclude='__pycache__' --exclude='*.pyc' -cf - . | tar -C "$dest" -xf -
+cd "$dest"
+export GIT_AUTHOR_NAME="groot-ops standin" GIT_AUTHOR_EMAIL="standin@groot-ops.invalid"
+export GIT_COMMITTER_NAME="$GIT_AUTHOR_NAME" GIT_COMMITTER_EMAIL="$GIT_AUTHOR_EMAIL"
+export GIT_AUTHOR_DATE="2026-04-22T00:00:00Z" GIT_COMMITTER_DATE="2026-04-22T00:00:00Z"
+if [[ ! -d .git ]]; then
+    git init -q -b main .
+fi
+git add -A .
+if ! git diff --cached --quiet || ! git rev-parse -q --verify HEAD >/dev/null; then
+    git commit -q -m "Isaac-GR00T stand-in (${tag})"
+fi
+git tag -f "$tag" >/dev/null
+git rev-parse "$tag^{commit}"
