@@ -1,0 +1,185 @@
+"""The run specification: everything the supervisor needs to launch one recipe on one node."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from groot_ops.errors import ConfigError
+
+# launch_finetune.py flags a recipe may set (contract section 5). The paths, the embodiment and
+# --num_gpus are not flags: the supervisor derives them so they cannot disagree with the spec.
+CONTRACT_FLAGS: frozenset[str] = frozenset(
+    {
+        "tune_llm",
+        "tune_visual",
+        "tune_projector",
+        "tune_diffusion_model",
+        "color_jitter_params",
+        "global_batch_size",
+        "dataloader_num_workers",
+        "learning_rate",
+        "gradient_accumulation_steps",
+        "save_steps",
+        "save_total_limit",
+        "max_steps",
+        "weight_decay",
+        "warmup_ratio",
+        "use_wandb",
+        "experiment_name",
+    }
+)
+DERIVED_FLAGS: frozenset[str] = frozenset(
+    {"base_model_path", "dataset_path", "embodiment_tag", "output_dir", "num_gpus"}
+)
+# Defaults of launch_finetune.py, used for the checks and the status when a recipe leaves a flag out.
+FLAG_DEFAULTS: dict[str, Any] = {"global_batch_size": 64, "save_steps": 1000, "max_steps": 10000}
+RECIPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Names that look like credentials must come through the secrets file, never through ``env``.
+SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|APIKEY)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TrainSpec:
+    recipe: str
+    runs_root: str
+    isaac_groot_dir: str
+    dataset_path: str
+    output_dir: str
+    base_model_path: str
+    embodiment_tag: str = "UNITREE_G1"
+    python: str = sys.executable
+    flags: dict[str, Any] = field(default_factory=dict)
+    nnodes: int = 1
+    node_rank: int = 0
+    nproc_per_node: int = 1
+    rdzv_endpoint: str = ""
+    rdzv_id: str = ""
+    warm_start_from: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    max_retries: int = 2
+    disk_guard: dict[str, Any] | None = None
+    quarantine_dir: str | None = None
+    # Size hint for the disk watchdog before the first checkpoint exists (bytes).
+    checkpoint_bytes: int = 0
+
+    # -- derived values -------------------------------------------------------------------
+    @property
+    def world_size(self) -> int:
+        return self.nnodes * self.nproc_per_node
+
+    def flag(self, name: str) -> Any:
+        return self.flags.get(name, FLAG_DEFAULTS.get(name))
+
+    @property
+    def max_steps(self) -> int:
+        return int(self.flag("max_steps"))
+
+    @property
+    def save_steps(self) -> int:
+        return int(self.flag("save_steps"))
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_root) / self.recipe
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where checkpoint-N directories appear: --experiment_name appends a sub-directory."""
+        name = self.flags.get("experiment_name")
+        return Path(self.output_dir) / name if name else Path(self.output_dir)
+
+    @property
+    def quarantine_path(self) -> Path:
+        if self.quarantine_dir:
+            return Path(self.quarantine_dir)
+        return Path(self.output_dir).parent / ".quarantine" / self.recipe
+
+    @property
+    def rendezvous_id(self) -> str:
+        return self.rdzv_id or self.recipe
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainSpec)}
+_REQUIRED = ("recipe", "runs_root", "isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")
+_INTS = ("nnodes", "node_rank", "nproc_per_node", "max_retries", "checkpoint_bytes")
+
+
+def _fail(message: str) -> ConfigError:
+    return ConfigError(f"training spec: {message}")
+
+
+def load_spec(data: dict[str, Any]) -> TrainSpec:
+    """Validate a plain dict (from the module, the CLI or spec.json) into a :class:`TrainSpec`."""
+    if not isinstance(data, dict):
+        raise _fail(f"expected a mapping, got {type(data).__name__}")
+    unknown = sorted(set(data) - set(_FIELDS))
+    if unknown:
+        raise _fail(f"unknown key(s) {', '.join(unknown)}")
+    values = {k: v for k, v in data.items() if v is not None}
+    for name in _REQUIRED:
+        if not isinstance(values.get(name), str) or not values[name].strip():
+            raise _fail(f"'{name}' is required and must be a non-empty string")
+    recipe = values["recipe"]
+    if not RECIPE_NAME.match(recipe):
+        raise _fail(f"recipe name {recipe!r} may only contain letters, digits, '.', '_' and '-'")
+    for name in _INTS:
+        if name in values:
+            value = values[name]
+            if isinstance(value, bool) or not isinstance(value, int):
+                try:
+                    values[name] = int(str(value))
+                except ValueError:
+                    raise _fail(f"'{name}' must be an integer, got {value!r}") from None
+    flags = dict(values.get("flags") or {})
+    values["flags"] = flags
+    env = {str(k): str(v) for k, v in (values.get("env") or {}).items()}
+    values["env"] = env
+    spec = TrainSpec(**values)
+    _check(spec)
+    return spec
+
+
+def _check(spec: TrainSpec) -> None:
+    bad = sorted(set(spec.flags) & DERIVED_FLAGS)
+    if bad:
+        raise _fail(f"flag(s) {', '.join(bad)} are set from the spec's own fields; remove them from flags")
+    unknown = sorted(set(spec.flags) - CONTRACT_FLAGS)
+    if unknown:
+        raise _fail(
+            f"flag(s) {', '.join(unknown)} are not launch_finetune.py flags of n1.6.1-release "
+            f"(known: {', '.join(sorted(CONTRACT_FLAGS))})"
+        )
+    if spec.nnodes < 1 or spec.nproc_per_node < 1:
+        raise _fail(f"nnodes ({spec.nnodes}) and nproc_per_node ({spec.nproc_per_node}) must be >= 1")
+    if not 0 <= spec.node_rank < spec.nnodes:
+        raise _fail(f"node_rank {spec.node_rank} is outside 0..{spec.nnodes - 1}")
+    if spec.nnodes > 1 and not spec.rdzv_endpoint:
+        raise _fail(f"nnodes={spec.nnodes} needs rdzv_endpoint (host:port of the first training host)")
+    if spec.max_retries < 0:
+        raise _fail("max_retries must be >= 0")
+    for name in ("global_batch_size", "save_steps", "max_steps"):
+        value = spec.flag(name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _fail(f"flag {name} must be a positive integer, got {value!r}")
+    batch = int(spec.flag("global_batch_size"))
+    if batch % spec.world_size:
+        raise _fail(
+            f"global_batch_size {batch} is not divisible by the world size {spec.world_size} "
+            f"(nnodes {spec.nnodes} x nproc_per_node {spec.nproc_per_node} = --num_gpus)"
+        )
+    for key in spec.env:
+        if not ENV_NAME.match(key):
+            raise _fail(f"env name {key!r} is not a valid environment variable name")
+        if SECRET_NAME.search(key):
+            raise _fail(f"env {key} looks like a secret: pass it as a secret (vault), not in env")
+    if spec.warm_start_from and Path(spec.warm_start_from).resolve() == spec.checkpoint_dir.resolve():
+        raise _fail("warm_start_from points at output_dir itself; re-running the recipe already resumes")

@@ -1,0 +1,256 @@
+"""Launch, observe and stop training runs: the API behind the ``groot_train`` module and the CLI.
+
+``start`` decides between launch, true resume, no-op and refusal, then starts the detached
+supervisor process (:mod:`groot_ops.train.supervise`) and returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import groot_ops
+from groot_ops.atomic import write_json
+from groot_ops.errors import GrootOpsError, InputError
+from groot_ops.train import checkpoints, runfiles
+from groot_ops.train.command import LAUNCH_SCRIPT, torchrun_argv
+from groot_ops.train.runfiles import RunFiles
+from groot_ops.train.spec import TrainSpec, load_spec
+
+TERMINAL_STATES = ("finished", "stopped")
+STOP_TIMEOUT_S = 120.0
+
+
+def _render(argv: list[str]) -> str:
+    return shlex.join(argv)
+
+
+def _check_inputs(spec: TrainSpec) -> list[str]:
+    """Problems with the files the launch needs, each naming the path."""
+    problems = []
+    script = Path(spec.isaac_groot_dir) / LAUNCH_SCRIPT
+    if not script.is_file():
+        problems.append(f"Isaac-GR00T launch script not found: {script}")
+    info = Path(spec.dataset_path) / "meta" / "info.json"
+    if not info.is_file():
+        problems.append(f"dataset not found (no {info})")
+    if spec.warm_start_from and not Path(spec.warm_start_from).is_dir():
+        problems.append(f"warm_start_from checkpoint not found: {spec.warm_start_from}")
+    return problems
+
+
+def _secret_names(secrets: dict[str, str] | None) -> list[str]:
+    return sorted(secrets or {})
+
+
+def status(runs_root: str | os.PathLike[str], recipe: str) -> dict[str, Any]:
+    """status.json of the recipe's run; a run whose supervisor vanished is reported as interrupted."""
+    files = RunFiles(runs_root, recipe)
+    data = runfiles.read_json(files.status)
+    if data is None:
+        return {"recipe": recipe, "state": "absent", "run_dir": str(files.dir), "changed": False}
+    state = str(data.get("state", ""))
+    if state not in TERMINAL_STATES and not state.startswith("failed:"):
+        pid = data.get("supervisor_pid")
+        lock = runfiles.read_lock(runs_root)
+        starting = lock is not None and lock.get("recipe") == recipe and runfiles.lock_is_live(lock)
+        if not runfiles.supervisor_alive(pid) and not starting:
+            data["state"] = "failed:interrupted"
+            data["failure"] = {
+                "class": "interrupted",
+                "message": f"the supervisor (pid {pid}) is gone without a final status "
+                "(container restarted?)",
+                "advice": "re-run the recipe: it resumes from the last complete checkpoint.",
+                "retryable": False,
+                "exit_code": None,
+            }
+    data["changed"] = False
+    data["run_dir"] = str(files.dir)
+    return data
+
+
+def _plan(spec: TrainSpec, argv: list[str]) -> dict[str, Any]:
+    files = RunFiles(spec.runs_root, spec.recipe)
+    previous = runfiles.read_json(files.status) or {}
+    previous_cmd = runfiles.read_json(files.cmdline) or {}
+    latest = checkpoints.latest_complete(spec.checkpoint_dir)
+    latest_step = checkpoints.checkpoint_step(latest) if latest else None
+    same_cmd = previous_cmd.get("argv") == argv
+    done = (previous.get("state") == "finished" and same_cmd) or (
+        latest_step is not None and latest_step >= spec.max_steps
+    )
+    if done:
+        action = "noop"
+    elif latest is not None:
+        action = "resume"
+    else:
+        action = "launch"
+    return {
+        "action": action,
+        "resume_step": latest_step,
+        "resume_from": str(latest) if latest else None,
+        "previous_state": previous.get("state"),
+        "before": previous_cmd.get("command", ""),
+    }
+
+
+def start(
+    spec: dict[str, Any], *, check: bool = False, secrets: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Launch or resume the recipe's run detached; refuse while another recipe trains here.
+
+    Returns ``action``: ``launched``/``resumed``/``noop``/``refused`` (``launch``/``resume`` in check mode).
+    """
+    parsed = load_spec(spec)
+    argv = torchrun_argv(parsed)
+    command = _render(argv)
+    files = RunFiles(parsed.runs_root, parsed.recipe)
+    result: dict[str, Any] = {
+        "changed": False,
+        "recipe": parsed.recipe,
+        "run_dir": str(files.dir),
+        "output_dir": parsed.output_dir,
+        "command": command,
+        "warm_start_from": parsed.warm_start_from,
+        "node_rank": parsed.node_rank,
+        "world_size": parsed.world_size,
+    }
+    lock = runfiles.read_lock(parsed.runs_root)
+    if lock is not None and runfiles.lock_is_live(lock):
+        running = status(parsed.runs_root, str(lock.get("recipe")))
+        if lock.get("recipe") == parsed.recipe:
+            return {
+                **result,
+                "action": "noop",
+                "msg": f"recipe {parsed.recipe} is already training",
+                "status": running,
+            }
+        return {
+            **result,
+            "action": "refused",
+            "running_recipe": lock.get("recipe"),
+            "msg": (
+                f"refused: recipe {lock.get('recipe')} is training on this workstation "
+                f"(run {lock.get('run_dir')}, supervisor pid {lock.get('pid')}); stop it or wait for it"
+            ),
+            "status": running,
+        }
+    plan = _plan(parsed, argv)
+    would_quarantine = checkpoints.quarantine_incomplete(
+        parsed.checkpoint_dir, parsed.quarantine_path, check=True
+    )
+    result.update(
+        resume_step=plan["resume_step"],
+        resume_from=plan["resume_from"],
+        quarantine=would_quarantine,
+        diff={"before": plan["before"] + ("\n" if plan["before"] else ""), "after": command + "\n"},
+    )
+    if plan["action"] == "noop":
+        result["diff"]["after"] = result["diff"]["before"]
+        return {**result, "action": "noop", "status": status(parsed.runs_root, parsed.recipe)}
+    problems = _check_inputs(parsed)
+    if check:
+        result["warnings"] = problems
+        return {**result, "changed": True, "action": plan["action"]}
+    if problems:
+        raise InputError("; ".join(problems))
+    if not runfiles.try_acquire_lock(parsed.runs_root, parsed.recipe):
+        raise GrootOpsError(
+            f"another launch took the workstation lock {runfiles.lock_path(parsed.runs_root)} first"
+        )
+    try:
+        pid = _spawn(parsed, argv, files, secrets, plan)
+    except BaseException:
+        runfiles.release_lock(parsed.runs_root, parsed.recipe)
+        raise
+    runfiles.set_lock_pid(parsed.runs_root, parsed.recipe, pid)
+    action = "resumed" if plan["action"] == "resume" else "launched"
+    return {
+        **result,
+        "changed": True,
+        "action": action,
+        "pid": pid,
+        "status": status(parsed.runs_root, parsed.recipe),
+    }
+
+
+def _spawn(
+    spec: TrainSpec, argv: list[str], files: RunFiles, secrets: dict[str, str] | None, plan: dict[str, Any]
+) -> int:
+    files.dir.mkdir(parents=True, exist_ok=True)
+    for stale in (files.exit_code, files.pid):
+        stale.unlink(missing_ok=True)
+    write_json(files.spec, spec.to_dict())
+    write_json(files.cmdline, {"argv": argv, "command": _render(argv), "secret_env": _secret_names(secrets)})
+    if secrets:
+        # mkstemp inside write_json creates the file 0600; the supervisor deletes it after reading.
+        write_json(files.secrets, {str(k): str(v) for k, v in secrets.items()})
+    write_json(
+        files.status,
+        {
+            "recipe": spec.recipe,
+            "state": "starting",
+            "step": plan["resume_step"] or 0,
+            "max_steps": spec.max_steps,
+            "node_rank": spec.node_rank,
+            "attempt": 0,
+            "started_at": time.time(),
+            "updated_at": time.time(),
+            "action": plan["action"],
+        },
+    )
+    env = dict(os.environ)
+    package_root = str(Path(groot_ops.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+    with open(files.supervisor_log, "ab") as log, open(os.devnull, "rb") as devnull:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", runfiles.SUPERVISOR_MODULE, str(files.dir)],
+            stdin=devnull,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(files.dir),
+            # Own session: survives the Ansible connection (and its SIGHUP) going away.
+            start_new_session=True,
+            close_fds=True,
+        )
+    time.sleep(0.3)
+    if proc.poll() is not None and proc.returncode != 0:
+        tail = files.supervisor_log.read_text(errors="replace")[-2000:]
+        raise GrootOpsError(f"the training supervisor exited at once ({proc.returncode}): {tail}")
+    return proc.pid
+
+
+def stop(runs_root: str | os.PathLike[str], recipe: str, *, check: bool = False) -> dict[str, Any]:
+    """Stop the recipe's run (SIGTERM to its supervisor, which stops torchrun cleanly between steps)."""
+    lock = runfiles.read_lock(runs_root)
+    running = lock is not None and lock.get("recipe") == recipe and runfiles.supervisor_alive(lock.get("pid"))
+    if not running:
+        return {"changed": False, "recipe": recipe, "action": "noop", "status": status(runs_root, recipe)}
+    assert lock is not None
+    pid = int(lock["pid"])
+    if check:
+        return {"changed": True, "recipe": recipe, "action": "stop", "pid": pid}
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while runfiles.supervisor_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if runfiles.supervisor_alive(pid):
+        raise GrootOpsError(
+            f"supervisor pid {pid} of recipe {recipe} did not stop within {STOP_TIMEOUT_S:.0f} s"
+        )
+    return {
+        "changed": True,
+        "recipe": recipe,
+        "action": "stopped",
+        "pid": pid,
+        "status": status(runs_root, recipe),
+    }

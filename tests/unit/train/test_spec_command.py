@@ -1,0 +1,119 @@
+"""Spec validation and the torchrun command line (contract section 5)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from groot_ops.errors import ConfigError
+from groot_ops.train.command import ALLOC_CONF, child_env, torchrun_argv
+from groot_ops.train.spec import load_spec
+
+
+def base(**over: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "recipe": "fold-towel",
+        "runs_root": "/ws/runs",
+        "isaac_groot_dir": "/ws/Isaac-GR00T",
+        "python": "/env/bin/python",
+        "dataset_path": "/ws/datasets/groot/fold",
+        "output_dir": "/ws/checkpoints/fold-towel",
+        "base_model_path": "nvidia/GR00T-N1.6-3B",
+        "flags": {"global_batch_size": 64, "max_steps": 10000, "save_steps": 2000},
+    }
+    spec.update(over)
+    return spec
+
+
+def test_single_node_command_has_contract_flags_and_num_gpus_equal_world_size() -> None:
+    spec = load_spec(
+        base(
+            nproc_per_node=2,
+            flags={
+                "global_batch_size": 64,
+                "max_steps": 10000,
+                "save_steps": 2000,
+                "save_total_limit": 2,
+                "tune_llm": False,
+                "tune_projector": True,
+                "color_jitter_params": {"brightness": 0.3, "contrast": 0.4},
+            },
+        )
+    )
+    argv = torchrun_argv(spec)
+    assert argv[:4] == ["/env/bin/python", "-m", "torch.distributed.run", "--nnodes=1"]
+    assert "--standalone" in argv and "--nproc_per_node=2" in argv
+    assert "/ws/Isaac-GR00T/gr00t/experiment/launch_finetune.py" in argv
+    tail = argv[argv.index("/ws/Isaac-GR00T/gr00t/experiment/launch_finetune.py") + 1 :]
+    pairs = dict(zip(tail[::2], tail[1::2], strict=False))
+    assert pairs["--base_model_path"] == "nvidia/GR00T-N1.6-3B"
+    assert pairs["--embodiment_tag"] == "UNITREE_G1"
+    assert pairs["--num_gpus"] == "2"
+    assert "--no-tune-llm" in tail and "--tune-projector" in tail
+    jitter = tail.index("--color_jitter_params")
+    assert tail[jitter + 1 : jitter + 5] == ["brightness", "0.3", "contrast", "0.4"]
+    assert tail[tail.index("--save_total_limit") + 1] == "2"
+
+
+def test_multi_node_command_uses_c10d_on_the_first_host() -> None:
+    spec = load_spec(base(nnodes=2, node_rank=1, nproc_per_node=1, rdzv_endpoint="ws1:29400"))
+    argv = torchrun_argv(spec)
+    assert "--standalone" not in argv
+    assert {"--nnodes=2", "--node_rank=1", "--rdzv_backend=c10d", "--rdzv_endpoint=ws1:29400"} <= set(argv)
+    assert "--rdzv_id=fold-towel" in argv
+    assert argv[argv.index("--num_gpus") + 1] == "2"
+
+
+def test_warm_start_is_explicit_and_replaces_the_base_model_only() -> None:
+    spec = load_spec(base(warm_start_from="/ws/checkpoints/old/checkpoint-6000"))
+    argv = torchrun_argv(spec)
+    assert argv[argv.index("--base_model_path") + 1] == "/ws/checkpoints/old/checkpoint-6000"
+    assert argv[argv.index("--output_dir") + 1] == "/ws/checkpoints/fold-towel"
+
+
+@pytest.mark.parametrize(
+    ("over", "needle"),
+    [
+        ({"nproc_per_node": 3}, "global_batch_size 64 is not divisible by the world size 3"),
+        ({"flags": {"resume": True}}, "resume are not launch_finetune.py flags"),
+        ({"flags": {"num_gpus": 2}}, "num_gpus are set from the spec"),
+        ({"nnodes": 2}, "needs rdzv_endpoint"),
+        ({"nnodes": 2, "node_rank": 2, "rdzv_endpoint": "h:1"}, "node_rank 2 is outside 0..1"),
+        ({"env": {"WANDB_API_KEY": "x"}}, "looks like a secret"),
+        ({"bogus": 1}, "unknown key(s) bogus"),
+        ({"recipe": "a b"}, "recipe name 'a b'"),
+        ({"dataset_path": ""}, "'dataset_path' is required"),
+        ({"nnodes": "two"}, "'nnodes' must be an integer"),
+        ({"flags": {"max_steps": 0}}, "max_steps must be a positive integer"),
+    ],
+)
+def test_bad_specs_are_refused_with_the_reason(over: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_spec(base(**over))
+    assert needle in str(err.value)
+
+
+def test_experiment_name_moves_the_checkpoint_dir() -> None:
+    spec = load_spec(base(flags={"experiment_name": "exp1"}))
+    assert str(spec.checkpoint_dir) == "/ws/checkpoints/fold-towel/exp1"
+    assert str(load_spec(base()).quarantine_path) == "/ws/checkpoints/.quarantine/fold-towel"
+
+
+def test_child_env_sets_allocator_and_pythonpath_and_keeps_secrets_out_of_argv(monkeypatch) -> None:
+    monkeypatch.delenv("PYTORCH_CUDA_ALLOC_CONF", raising=False)
+    monkeypatch.setenv("PYTHONPATH", "/other")
+    spec = load_spec(base(env={"HF_HOME": "/ws/hf-cache"}))
+    env = child_env(spec, {"WANDB_API_KEY": "s3cret"})
+    assert env["PYTORCH_CUDA_ALLOC_CONF"] == ALLOC_CONF
+    assert env["PYTHONPATH"].split(":")[:2] == ["/ws/Isaac-GR00T", "/other"]
+    assert env["HF_HOME"] == "/ws/hf-cache"
+    assert env["WANDB_API_KEY"] == "s3cret"
+    assert not any("s3cret" in a for a in torchrun_argv(spec))
+
+
+def test_defaults_fill_python_and_flags() -> None:
+    spec = load_spec({k: v for k, v in base(flags={}).items() if k != "python"})
+    assert spec.python == sys.executable
+    assert spec.max_steps == 10000 and spec.save_steps == 1000
