@@ -1,0 +1,131 @@
+"""Fingerprints of datasets, and the ``meta/groot_ops.json`` record that carries them.
+
+A fingerprint is a SHA-256 over the relative path and content of every file the data depends
+on. Stats are fresh only when the fingerprint recorded with them equals the current one, so
+re-converted or re-merged data can never be trained with the stats of older data (defect 5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from groot_ops import __version__
+from groot_ops.atomic import write_json
+
+RECORD_NAME = "meta/groot_ops.json"
+RECORD_SCHEMA = 1
+# Bump when the stats numbers would change for the same data (algorithm or format).
+STATS_ALGORITHM = 1
+# Files of a GR00T dataset that define its content; stats, the record itself and videos are not part.
+DATASET_META_FILES: tuple[str, ...] = (
+    "meta/info.json",
+    "meta/episodes.jsonl",
+    "meta/tasks.jsonl",
+    "meta/modality.json",
+)
+STATS_FILES: tuple[str, ...] = ("meta/stats.json", "meta/relative_stats.json")
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def digest_files(root: Path, relpaths: Iterable[str], *, content: bool = True) -> str:
+    """Digest of the named files under ``root``: content hash, or size and mtime when ``content`` is off.
+
+    A missing file is part of the digest (as missing), so adding or removing one changes it.
+    """
+    outer = hashlib.sha256()
+    for rel in sorted(relpaths):
+        path = root / rel
+        outer.update(rel.encode() + b"\0")
+        if not path.is_file():
+            outer.update(b"<missing>\0")
+        elif content:
+            outer.update(file_digest(path).encode() + b"\0")
+        else:
+            st = path.stat()
+            outer.update(f"{st.st_size}:{st.st_mtime_ns}\0".encode())
+    return outer.hexdigest()
+
+
+def _data_files(root: Path) -> list[str]:
+    data = root / "data"
+    if not data.is_dir():
+        return []
+    return [p.relative_to(root).as_posix() for p in data.rglob("*.parquet")]
+
+
+def dataset_fingerprint(dataset_dir: str | os.PathLike[str]) -> str:
+    """Fingerprint of a GR00T dataset: its meta files and every parquet file, by content."""
+    root = Path(dataset_dir)
+    return digest_files(root, [*DATASET_META_FILES, *_data_files(root)])
+
+
+def read_record(dataset_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The dataset's ``meta/groot_ops.json``, or ``{}`` when absent or unreadable."""
+    path = Path(dataset_dir) / RECORD_NAME
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def write_record(dataset_dir: str | os.PathLike[str], record: dict[str, Any]) -> None:
+    record = {**record, "schema": RECORD_SCHEMA}
+    write_json(Path(dataset_dir) / RECORD_NAME, record)
+
+
+def stats_record(dataset_dir: str | os.PathLike[str], *, horizon: int) -> dict[str, Any]:
+    """What ``meta/groot_ops.json`` must hold under ``stats`` for the current data to have fresh stats."""
+    root = Path(dataset_dir)
+    return {
+        "fingerprint": dataset_fingerprint(root),
+        "horizon": horizon,
+        "algorithm": STATS_ALGORITHM,
+        "files": {rel: (file_digest(root / rel) if (root / rel).is_file() else None) for rel in STATS_FILES},
+    }
+
+
+def stats_problems(dataset_dir: str | os.PathLike[str], *, horizon: int = 30) -> list[str]:
+    """Why the stats of a dataset are not fresh (empty list: fresh)."""
+    from groot_ops.data.schema import ACTION_HORIZON
+
+    horizon = horizon or ACTION_HORIZON
+    root = Path(dataset_dir)
+    missing = [rel for rel in STATS_FILES if not (root / rel).is_file()]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
+    recorded = read_record(root).get("stats")
+    if not isinstance(recorded, dict):
+        return [f"no stats fingerprint in {RECORD_NAME}: stats of unknown origin"]
+    current = stats_record(root, horizon=horizon)
+    problems = []
+    if recorded.get("fingerprint") != current["fingerprint"]:
+        problems.append("stats were computed from different data (fingerprint mismatch)")
+    if recorded.get("horizon") != horizon:
+        problems.append(f"stats were computed for horizon {recorded.get('horizon')}, expected {horizon}")
+    if recorded.get("algorithm") != STATS_ALGORITHM:
+        problems.append("stats were computed by another stats algorithm version")
+    if recorded.get("files") != current["files"]:
+        problems.append("stats files were modified after they were computed")
+    return problems
+
+
+def stats_are_fresh(dataset_dir: str | os.PathLike[str]) -> bool:
+    """True when ``meta/stats.json`` and ``meta/relative_stats.json`` belong to the current data."""
+    return not stats_problems(dataset_dir)
+
+
+def tool_version() -> str:
+    return __version__
