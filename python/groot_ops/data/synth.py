@@ -65,7 +65,7 @@ RAW_COLUMNS: dict[str, tuple[int, str, Any]] = {
 
 
 def renamed_column(column: str) -> str:
-    """The newer v3.0 name of an observation column (``observation.left_arm`` -> ``observation.state.left_arm``)."""
+    """Newer v3.0 name of a column: ``observation.left_arm`` -> ``observation.state.left_arm``."""
     if column.startswith("observation."):
         return "observation.state." + column.split(".", 1)[1]
     return column
