@@ -35,7 +35,9 @@ class HubHandle:
 
 def _start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xet: bool) -> Iterator[HubHandle]:
     from huggingface_hub import constants
+    from huggingface_hub.utils import disable_progress_bars
 
+    disable_progress_bars()
     home = tmp_path / "hf-home"
     monkeypatch.setenv("HF_HOME", str(home))
     monkeypatch.setattr(constants, "HF_HOME", str(home))

@@ -1,0 +1,1 @@
+"""Hugging Face Hub side of groot-ops: pinned dataset downloads, inference-only export, model card, upload."""

@@ -1,0 +1,214 @@
+"""Download a Hub dataset at a pinned revision, recording the commit SHA it resolved to.
+
+The marker ``<local_dir>/.groot_ops_download.json`` holds what was fetched (repo, revision, sha,
+patterns, file sizes). A re-run whose revision still resolves to the same sha and whose files are
+all present does no file transfer and reports ``changed: False``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from groot_ops.atomic import write_json
+from groot_ops.errors import GrootOpsError, InputError
+from groot_ops.hub.retry import with_retries
+
+MARKER = ".groot_ops_download.json"
+
+
+def camera_patterns(ego_camera: str | None) -> list[str] | None:
+    """Patterns that keep metadata, tabular data and one camera (LeRobot v2.1 and v3.0 layouts)."""
+    if not ego_camera:
+        return None
+    if "/" in ego_camera or "*" in ego_camera:
+        raise InputError(f"ego_camera must be a camera name such as cam_left_high, got {ego_camera!r}")
+    key = f"observation.images.{ego_camera}"
+    return ["meta/**", "data/**", f"videos/chunk-*/{key}/**", f"videos/{key}/**"]
+
+
+def _select(paths_sizes: list[tuple[str, int]], patterns: list[str] | None) -> list[tuple[str, int]]:
+    from huggingface_hub.utils import filter_repo_objects
+
+    return list(filter_repo_objects(paths_sizes, allow_patterns=patterns, key=lambda item: item[0]))
+
+
+def _resolve(
+    names: Sequence[str],
+    revision: str,
+    *,
+    repo_type: str,
+    token: str | None,
+    endpoint: str | None,
+    max_retries: int,
+    backoff_s: float,
+) -> tuple[str, str]:
+    """Return (name that resolved, commit sha); a missing repo moves on to the next alias."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    api = HfApi(endpoint=endpoint, token=token)
+    for name in names:
+        try:
+            info = with_retries(
+                "revision lookup",
+                name,
+                lambda name=name: api.repo_info(name, repo_type=repo_type, revision=revision),
+                max_retries=max_retries,
+                backoff_s=backoff_s,
+            )
+        except RevisionNotFoundError:
+            raise InputError(f"revision {revision!r} does not exist in {repo_type} repo {name}") from None
+        except RepositoryNotFoundError:
+            continue
+        if not info.sha:
+            raise GrootOpsError(f"the Hub returned no commit sha for {name}@{revision}")
+        return name, info.sha
+    raise InputError(
+        f"{repo_type} repo not found: tried {', '.join(names)} (a private repo also needs the vault token)"
+    )
+
+
+def _read_marker(local_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((local_dir / MARKER).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _files_present(local_dir: Path, files: list[dict[str, Any]]) -> bool:
+    for item in files:
+        path = local_dir / item["path"]
+        if not path.is_file() or path.stat().st_size != item["size"]:
+            return False
+    return True
+
+
+def download_dataset(
+    repo_id: str,
+    revision: str,
+    local_dir: str,
+    *,
+    aliases: Sequence[str] = (),
+    token: str | None = None,
+    endpoint: str | None = None,
+    repo_type: str = "dataset",
+    ego_camera: str | None = None,
+    check: bool = False,
+    max_retries: int = 5,
+    backoff_s: float = 1.0,
+) -> dict[str, Any]:
+    """Fetch ``repo_id`` (or the first alias that exists) at ``revision`` into ``local_dir``.
+
+    Returns ``changed, repo_id (the name that resolved), requested_repo_id, revision, sha,
+    local_dir, files, bytes, patterns, diff``. In check mode only read-only API calls are made.
+    """
+    if not repo_id or not revision:
+        raise InputError("download_dataset needs both repo_id and a pinned revision (branch, tag or sha)")
+    target = Path(local_dir)
+    if target.exists() and not target.is_dir():
+        raise InputError("download target exists and is not a directory", path=str(target))
+    patterns = camera_patterns(ego_camera)
+    names = [repo_id, *[a for a in aliases if a and a != repo_id]]
+    name, sha = _resolve(
+        names,
+        revision,
+        repo_type=repo_type,
+        token=token,
+        endpoint=endpoint,
+        max_retries=max_retries,
+        backoff_s=backoff_s,
+    )
+    before = _read_marker(target)
+    wanted = {"repo_id": name, "revision": revision, "sha": sha, "patterns": patterns}
+    result: dict[str, Any] = {
+        "repo_id": name,
+        "requested_repo_id": repo_id,
+        "revision": revision,
+        "sha": sha,
+        "local_dir": str(target),
+        "patterns": patterns,
+    }
+    before_summary = {k: before.get(k) for k in wanted} if before else None
+    if (
+        before
+        and all(before.get(k) == v for k, v in wanted.items())
+        and _files_present(target, before["files"])
+    ):
+        return {
+            **result,
+            "changed": False,
+            "files": len(before["files"]),
+            "bytes": sum(f["size"] for f in before["files"]),
+            "diff": {"before": before_summary, "after": before_summary},
+        }
+    files = _list_files(name, sha, patterns, repo_type, token, endpoint, max_retries, backoff_s)
+    if not files:
+        raise InputError(f"nothing to download from {name}@{sha}: no file matches {patterns}")
+    total = sum(f["size"] for f in files)
+    if not check:
+        _snapshot(name, sha, target, patterns, repo_type, token, endpoint, max_retries, backoff_s)
+        missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
+        if missing:
+            raise GrootOpsError(f"download of {name}@{sha} is incomplete, missing: {', '.join(missing[:10])}")
+        write_json(target / MARKER, {**wanted, "requested_repo_id": repo_id, "files": files})
+    return {
+        **result,
+        "changed": True,
+        "files": len(files),
+        "bytes": total,
+        "diff": {"before": before_summary, "after": wanted},
+    }
+
+
+def _list_files(
+    name: str,
+    sha: str,
+    patterns: list[str] | None,
+    repo_type: str,
+    token: str | None,
+    endpoint: str | None,
+    max_retries: int,
+    backoff_s: float,
+) -> list[dict[str, Any]]:
+    from huggingface_hub import HfApi
+    from huggingface_hub.hf_api import RepoFile
+
+    api = HfApi(endpoint=endpoint, token=token)
+
+    def listing() -> list[tuple[str, int]]:
+        entries = api.list_repo_tree(name, revision=sha, repo_type=repo_type, recursive=True)
+        return [(e.path, e.size) for e in entries if isinstance(e, RepoFile)]
+
+    pairs = with_retries("tree listing", name, listing, max_retries=max_retries, backoff_s=backoff_s)
+    return [{"path": path, "size": size} for path, size in sorted(_select(pairs, patterns))]
+
+
+def _snapshot(
+    name: str,
+    sha: str,
+    target: Path,
+    patterns: list[str] | None,
+    repo_type: str,
+    token: str | None,
+    endpoint: str | None,
+    max_retries: int,
+    backoff_s: float,
+) -> None:
+    from huggingface_hub import snapshot_download
+
+    def fetch() -> str:
+        # Pinned to the sha, not the branch: a push during the download cannot mix two commits.
+        return snapshot_download(
+            repo_id=name,
+            repo_type=repo_type,
+            revision=sha,
+            local_dir=str(target),
+            allow_patterns=patterns,
+            token=token,
+            endpoint=endpoint,
+        )
+
+    with_retries("snapshot download", name, fetch, max_retries=max_retries, backoff_s=backoff_s)

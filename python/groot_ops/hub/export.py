@@ -1,0 +1,152 @@
+"""Inference-only export of a GR00T checkpoint as a directory of hardlinks.
+
+The export holds exactly what ``run_gr00t_server.py`` loads (groot-n16-contract.md section 6) and
+nothing that only resuming needs (optimizer, scheduler, RNG, trainer state, ZeRO shards): the
+original runbook exported too little, a naive copy exports 10+ GB too much.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from groot_ops.atomic import link_or_copy, staged_directory
+from groot_ops.errors import InputError
+
+INDEX = "model.safetensors.index.json"
+REQUIRED_FILES = ("config.json", INDEX, "processor_config.json", "statistics.json", "embodiment_id.json")
+OPTIONAL_DIRS = ("experiment_cfg",)
+# Written next to the export by the model card step; an export re-run keeps them.
+CARD_FILES = ("README.md", "loss_curve.png")
+CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
+
+
+def shards_in_index(checkpoint: Path) -> list[str]:
+    index = checkpoint / INDEX
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+    except FileNotFoundError:
+        raise InputError("checkpoint has no shard index", path=str(index)) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"unreadable shard index ({exc})", path=str(index)) from None
+    if not isinstance(weight_map, dict) or not weight_map:
+        raise InputError("shard index has an empty weight_map", path=str(index))
+    return sorted(set(weight_map.values()))
+
+
+def missing_for_inference(checkpoint: Path) -> list[str]:
+    """Names of files the server needs that ``checkpoint`` lacks (empty list: exportable)."""
+    missing = [name for name in REQUIRED_FILES if not (checkpoint / name).is_file()]
+    if (checkpoint / INDEX).is_file():
+        missing += [s for s in shards_in_index(checkpoint) if not (checkpoint / s).is_file()]
+    return missing
+
+
+def is_complete(checkpoint: Path) -> bool:
+    """The contract's completeness rule: trainer_state.json and every indexed shard exist."""
+    return (checkpoint / "trainer_state.json").is_file() and not missing_for_inference(checkpoint)
+
+
+def choose_checkpoint(output_dir: str | os.PathLike[str], step: int | None = None) -> Path:
+    """``checkpoint-<step>`` of ``output_dir``, or by default the newest complete one."""
+    root = Path(output_dir)
+    if CHECKPOINT_RE.match(root.name):
+        return root
+    if not root.is_dir():
+        raise InputError("training output directory does not exist", path=str(root))
+    if step is not None:
+        chosen = root / f"checkpoint-{step}"
+        if not chosen.is_dir():
+            raise InputError(f"no checkpoint for step {step}", path=str(chosen))
+        return chosen
+    numbered = sorted(
+        (int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := CHECKPOINT_RE.match(p.name))
+    )
+    for _, path in reversed(numbered):
+        if is_complete(path):
+            return path
+    raise InputError("no complete checkpoint-N directory to export", path=str(root))
+
+
+def plan_export(checkpoint: Path) -> dict[str, Path]:
+    """Relative export path -> source file; refuses an incomplete checkpoint naming what is missing."""
+    if not checkpoint.is_dir():
+        raise InputError("checkpoint directory does not exist", path=str(checkpoint))
+    missing = missing_for_inference(checkpoint)
+    if missing:
+        raise InputError(f"checkpoint is incomplete, missing: {', '.join(missing)}", path=str(checkpoint))
+    shards = shards_in_index(checkpoint)
+    stray = sorted(p.name for p in checkpoint.glob("model-*.safetensors") if p.name not in shards)
+    if stray:
+        raise InputError(f"shards not named in {INDEX}: {', '.join(stray)}", path=str(checkpoint))
+    plan = {name: checkpoint / name for name in (*REQUIRED_FILES, *shards)}
+    for folder in OPTIONAL_DIRS:
+        for path in sorted((checkpoint / folder).rglob("*")):
+            if path.is_file():
+                plan[path.relative_to(checkpoint).as_posix()] = path
+    return plan
+
+
+def _same_file(src: Path, dst: Path) -> bool:
+    try:
+        if os.path.samefile(src, dst):
+            return True
+        a, b = src.stat(), dst.stat()
+    except FileNotFoundError:
+        return False
+    # A cross-filesystem copy keeps size and mtime (copy2), which is what makes it the same export.
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
+
+
+def _existing_files(export: Path) -> list[str]:
+    if not export.is_dir():
+        return []
+    return sorted(
+        p.relative_to(export).as_posix()
+        for p in export.rglob("*")
+        if p.is_file() and p.relative_to(export).as_posix() not in CARD_FILES
+    )
+
+
+def export_inference_model(
+    checkpoint_dir: str | os.PathLike[str],
+    export_dir: str | os.PathLike[str],
+    *,
+    check: bool = False,
+    step: int | None = None,
+) -> dict[str, Any]:
+    """Export ``checkpoint_dir`` (a ``checkpoint-N`` or a training output dir) to ``export_dir``.
+
+    Returns ``changed, export_dir, checkpoint, step, files [{path, size}], bytes, linked, copied,
+    diff``. The export is staged and renamed, so a failure leaves the previous export in place.
+    """
+    checkpoint = choose_checkpoint(checkpoint_dir, step)
+    plan = plan_export(checkpoint)
+    export = Path(export_dir)
+    match = CHECKPOINT_RE.match(checkpoint.name)
+    files = [{"path": rel, "size": src.stat().st_size} for rel, src in sorted(plan.items())]
+    before = _existing_files(export)
+    result: dict[str, Any] = {
+        "export_dir": str(export),
+        "checkpoint": str(checkpoint),
+        "step": int(match.group(1)) if match else None,
+        "files": files,
+        "bytes": sum(f["size"] for f in files),
+        "linked": 0,
+        "copied": 0,
+        "diff": {"before": before, "after": sorted(plan)},
+    }
+    unchanged = before == sorted(plan) and all(_same_file(src, export / rel) for rel, src in plan.items())
+    if unchanged or check:
+        return {**result, "changed": not unchanged}
+    counts = {"link": 0, "copy": 0}
+    with staged_directory(export) as stage:
+        for rel, src in plan.items():
+            counts[link_or_copy(src, stage / rel)] += 1
+        for name in CARD_FILES:
+            if (export / name).is_file():
+                link_or_copy(export / name, stage / name)
+    return {**result, "changed": True, "linked": counts["link"], "copied": counts["copy"]}
