@@ -1,0 +1,35 @@
+"""The lab's SSH engine hosts (lab-ws, lab-ws2, lab-spark) as containers of the lab-host image."""
+
+from __future__ import annotations
+
+from groot_ops.lab import layout
+from groot_ops.lab.docker import container_running, docker, remove_container
+from groot_ops.lab.layout import LabHost, LabPaths
+
+
+def host_run_args(paths: LabPaths, host: LabHost) -> list[str]:
+    data = paths.host_data(host.name)
+    return [
+        "run", "-d", "--name", host.name, "--hostname", host.name,
+        "--label", layout.LABEL,
+        "--network", layout.EDGE_NETWORK,
+        "-p", f"127.0.0.1:{host.ssh_port}:22",
+        # The engine socket: containers the roles create are siblings on the same engine, so
+        # every bind mount below is an engine-host path mounted at the same path.
+        "-v", "/var/run/docker.sock:/var/run/docker.sock",
+        "-v", f"{paths.authorized_keys}:/lab/authorized_keys:ro",
+        "-v", f"{data}:{data}",
+        "-v", f"{paths.git}:{paths.git}:ro",
+        layout.HOST_IMAGE,
+    ]  # fmt: skip
+
+
+def start_host(paths: LabPaths, host: LabHost) -> bool:
+    """Start one lab host; an existing running one is kept (its host key stays pinned)."""
+    if container_running(host.name):
+        return False
+    remove_container(host.name)
+    paths.host_data(host.name).mkdir(parents=True, exist_ok=True)
+    docker(host_run_args(paths, host))
+    docker(["network", "connect", layout.NETWORK, host.name])
+    return True

@@ -1,0 +1,78 @@
+"""Fast checks of the lab's pure parts: recap parsing, seed plan, ssh trust files, inventory sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from groot_ops.errors import ConfigError
+from groot_ops.lab import layout, seedplan, ssh
+from groot_ops.lab.layout import LabPaths
+from groot_ops.lab.pipeline import parse_recap, playbook_argv
+
+REPO = Path(__file__).resolve().parents[2]
+
+RECAP = """
+TASK [x] ****
+ok: [lab-ws]
+
+PLAY RECAP *********************************************************************
+lab-ws                     : ok=12   changed=3    unreachable=0    failed=0    skipped=2
+lab-ws-dm-workstation      : ok=4    changed=0    unreachable=1    failed=1    skipped=0
+"""
+
+
+def test_parse_recap_reads_every_host() -> None:
+    recap = parse_recap(RECAP)
+    assert recap["lab-ws"] == {"ok": 12, "changed": 3, "unreachable": 0, "failed": 0}
+    assert recap["lab-ws-dm-workstation"]["unreachable"] == 1
+    assert parse_recap("ok: [lab-ws]\n") == {}
+
+
+def test_inventory_ports_match_the_layout() -> None:
+    lab = yaml.safe_load((REPO / "inventory/lab/group_vars/all/lab.yml").read_text())
+    assert lab["lab_ssh_ports"] == {host.name: host.ssh_port for host in layout.HOSTS}
+    hosts = yaml.safe_load((REPO / "inventory/lab/hosts.yml").read_text())["all"]["children"]
+    lab_hosts = set(hosts["workstations"]["hosts"]) | set(hosts["inference"]["hosts"])
+    assert lab_hosts == {host.name for host in layout.HOSTS}
+
+
+def test_known_hosts_pins_alias_and_loopback_port() -> None:
+    host = layout.HOSTS[0]
+    text = ssh.known_hosts_text([(host, "ssh-ed25519 AAAAkey")])
+    assert text == f"{host.name},[127.0.0.1]:{host.ssh_port} ssh-ed25519 AAAAkey\n"
+
+
+def test_ssh_config_never_disables_host_key_checking(tmp_path: Path) -> None:
+    text = ssh.ssh_config_text(LabPaths(tmp_path), layout.HOSTS)
+    assert text.count("StrictHostKeyChecking yes") == len(layout.HOSTS)
+    assert "StrictHostKeyChecking no" not in text
+    assert f"UserKnownHostsFile {tmp_path}/.lab/ssh/known_hosts" in text
+
+
+def test_seed_plan_follows_the_lab_recipes() -> None:
+    plan = seedplan.seed_plan(REPO / "inventory" / "lab")
+    by_repo = {spec["repo_id"]: spec for spec in plan}
+    recipes = yaml.safe_load((REPO / "inventory/lab/group_vars/all/recipes.yml").read_text())["groot_recipes"]
+    for recipe in recipes.values():
+        for dataset in recipe["datasets"]:
+            assert dataset["repo_id"] in by_repo
+    assert {spec["version"] for spec in plan} == {"v2.1", "v3.0"}
+
+
+def test_seed_plan_rejects_dataset_without_repo(tmp_path: Path) -> None:
+    gv = tmp_path / "group_vars" / "all"
+    gv.mkdir(parents=True)
+    (gv / "recipes.yml").write_text("groot_recipes:\n  bad:\n    datasets:\n      - {name: x}\n")
+    with pytest.raises(ConfigError, match=r"recipes.yml: recipe bad: dataset without a repo id"):
+        seedplan.seed_plan(tmp_path)
+
+
+def test_playbook_argv_passes_the_lab_vault_as_a_file(tmp_path: Path) -> None:
+    argv = playbook_argv(tmp_path, "site.yml", recipe="lab-demo")
+    assert argv[argv.index("--vault-password-file") + 1] == str(tmp_path / ".lab/vault-pass")
+    assert f"@{tmp_path}/.lab/vault.yml" in argv
+    assert "recipe=lab-demo" in argv
+    assert not any("hf_" in arg for arg in argv)
