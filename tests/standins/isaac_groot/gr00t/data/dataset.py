@@ -1,0 +1,164 @@
+"""Reader of a GR00T-layout (LeRobot v2.1 flavour) dataset, with the checks upstream's loader makes.
+
+Upstream fails with plain Python exceptions (FileNotFoundError, KeyError, AssertionError); this reader does
+the same, but every message names the file, column or episode at fault.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from gr00t.data.embodiment import ACTION_COLUMN, ACTION_HORIZON, ACTION_KEYS, STATE_COLUMN, STATE_KEYS
+
+VIDEO_COLUMN = "observation.images.ego_view"
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: invalid JSON ({exc})") from exc
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found")
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{number}: invalid JSON ({exc})") from exc
+    return rows
+
+
+def group_ranges(modality: dict, kind: str, keys: tuple[str, ...], path: Path) -> dict[str, tuple[int, int]]:
+    section = modality.get(kind)
+    if not isinstance(section, dict):
+        raise KeyError(f"{path}: no '{kind}' section")
+    ranges = {}
+    for key in keys:
+        if key not in section:
+            raise KeyError(f"{path}: {kind} key '{key}' missing (UNITREE_G1 needs {list(keys)})")
+        ranges[key] = (int(section[key]["start"]), int(section[key]["end"]))
+    return ranges
+
+
+@dataclass
+class GrootDataset:
+    root: Path
+    info: dict
+    modality: dict
+    tasks: dict[int, str]
+    episodes: list[dict]
+    state: np.ndarray  # (frames, state_dim) float32
+    action: np.ndarray  # (frames, action_dim) float32
+    task_index: np.ndarray  # (frames,) int64
+    episode_start: np.ndarray  # first row of the episode each row belongs to
+    episode_end: np.ndarray  # one past its last row
+
+    @property
+    def frames(self) -> int:
+        return int(self.state.shape[0])
+
+    def state_ranges(self) -> dict[str, tuple[int, int]]:
+        return group_ranges(self.modality, "state", STATE_KEYS, self.root / "meta/modality.json")
+
+    def action_ranges(self) -> dict[str, tuple[int, int]]:
+        return group_ranges(self.modality, "action", ACTION_KEYS, self.root / "meta/modality.json")
+
+    def action_chunks(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), horizon, action_dim): the next 30 actions, the last one repeated at episode end."""
+        offsets = rows[:, None] + np.arange(ACTION_HORIZON)[None, :]
+        offsets = np.minimum(offsets, self.episode_end[rows][:, None] - 1)
+        return self.action[offsets]
+
+
+def _column(table, column: str, path: Path, width: int | None) -> np.ndarray:
+    if column not in table.column_names:
+        raise KeyError(f"{path}: column '{column}' missing")
+    values = table.column(column).to_pylist()
+    array = np.asarray(values, dtype=np.float32 if width else np.int64)
+    if width and (array.ndim != 2 or array.shape[1] != width):
+        raise AssertionError(f"{path}: column '{column}' has shape {array.shape}, expected (rows, {width})")
+    return array
+
+
+def load_dataset(root: Path, *, check_videos: bool = True) -> GrootDataset:
+    import pyarrow.parquet as pq
+
+    meta = root / "meta"
+    info = read_json(meta / "info.json")
+    for key in ("data_path", "chunks_size"):
+        if key not in info:
+            raise KeyError(f"{meta / 'info.json'}: required key '{key}' missing")
+    modality = read_json(meta / "modality.json")
+    state_ranges = group_ranges(modality, "state", STATE_KEYS, meta / "modality.json")
+    action_ranges = group_ranges(modality, "action", ACTION_KEYS, meta / "modality.json")
+    state_dim = max(end for _, end in state_ranges.values())
+    action_dim = max(end for _, end in action_ranges.values())
+    tasks = {int(row["task_index"]): str(row["task"]) for row in read_jsonl(meta / "tasks.jsonl")}
+    episodes = read_jsonl(meta / "episodes.jsonl")
+    if not episodes:
+        raise AssertionError(f"{meta / 'episodes.jsonl'}: no episodes")
+    features = info.get("features", {})
+    float_columns = [name for name, feat in features.items() if "float" in str(feat.get("dtype", ""))]
+    if check_videos and VIDEO_COLUMN not in features:
+        raise KeyError(f"{meta / 'info.json'}: video key '{VIDEO_COLUMN}' not listed in features")
+    chunks_size = int(info["chunks_size"])
+    states, actions, task_rows, starts, ends = [], [], [], [], []
+    offset = 0
+    for episode in episodes:
+        for key in ("episode_index", "length"):
+            if key not in episode:
+                raise KeyError(f"{meta / 'episodes.jsonl'}: episode entry without '{key}': {episode}")
+        index = int(episode["episode_index"])
+        chunk = index // chunks_size
+        path = root / info["data_path"].format(episode_chunk=chunk, episode_index=index)
+        if not path.is_file():
+            raise FileNotFoundError(f"episode {index}: parquet file {path} not found")
+        table = pq.read_table(path)
+        for column in float_columns:
+            if column not in table.column_names:
+                raise KeyError(f"{path}: float feature '{column}' from info.json has no parquet column")
+        state = _column(table, STATE_COLUMN, path, state_dim)
+        action = _column(table, ACTION_COLUMN, path, action_dim)
+        task_index = _column(table, "task_index", path, None)
+        unknown = sorted(set(task_index.tolist()) - set(tasks))
+        if unknown:
+            raise KeyError(f"{path}: episode {index} uses task_index {unknown} missing from tasks.jsonl")
+        if len(state) != int(episode["length"]):
+            raise AssertionError(
+                f"episode {index}: {path} has {len(state)} rows, episodes.jsonl says {episode['length']}"
+            )
+        if check_videos:
+            video = root / info.get("video_path", "").format(
+                episode_chunk=chunk, episode_index=index, video_key=VIDEO_COLUMN
+            )
+            if "video_path" not in info or not video.is_file():
+                raise FileNotFoundError(f"episode {index}: video {video} not found")
+        states.append(state)
+        actions.append(action)
+        task_rows.append(task_index)
+        starts.append(np.full(len(state), offset))
+        ends.append(np.full(len(state), offset + len(state)))
+        offset += len(state)
+    return GrootDataset(
+        root=root,
+        info=info,
+        modality=modality,
+        tasks=tasks,
+        episodes=episodes,
+        state=np.concatenate(states),
+        action=np.concatenate(actions),
+        task_index=np.concatenate(task_rows),
+        episode_start=np.concatenate(starts),
+        episode_end=np.concatenate(ends),
+    )

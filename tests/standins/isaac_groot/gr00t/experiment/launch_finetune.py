@@ -1,0 +1,28 @@
+"""Fine-tune GR00T N1.6 (groot-ops stand-in of Isaac-GR00T's gr00t/experiment/launch_finetune.py).
+
+Run under torchrun exactly like upstream:
+    torchrun --nproc_per_node 1 gr00t/experiment/launch_finetune.py --base_model_path nvidia/GR00T-N1.6-3B \
+        --dataset_path DATA --embodiment_tag UNITREE_G1 --num_gpus 1 --output_dir OUT
+Every launch resumes from the newest checkpoint-N in the output directory.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Upstream is installed with `pip install -e .`; the stand-in also works from a plain checkout.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from gr00t.experiment.args import parse_args
+
+
+def main() -> int:
+    args = parse_args()
+    from gr00t.experiment.trainer import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
