@@ -22,13 +22,14 @@ import pyarrow.parquet as pq
 from groot_ops.atomic import link_or_copy, staged_directory
 from groot_ops.data import schema
 from groot_ops.data.fingerprint import (
+    bytes_digest,
     dataset_fingerprint,
     digest_files,
     read_record,
     tool_version,
     write_record,
 )
-from groot_ops.data.rawread import RawDataset, RawEpisode, column_matrix, open_raw, read_parquet
+from groot_ops.data.rawread import RawDataset, RawEpisode, column_matrix, open_raw
 from groot_ops.errors import InputError
 
 _INPUT_INDEX_COLUMNS = ("timestamp", "task_index", "episode_index")
@@ -38,9 +39,9 @@ def workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
 
 
-def source_fingerprint(ds: RawDataset) -> str:
+def source_fingerprint(ds: RawDataset, known: dict[str, str] | None = None) -> str:
     """Content of meta and parquet files; size+mtime of the ego videos (hashing GBs of video is too slow)."""
-    content = digest_files(ds.root, [*ds.meta_files(), *ds.data_files()])
+    content = digest_files(ds.root, [*ds.meta_files(), *ds.data_files()], known=known)
     videos = digest_files(ds.root, ds.video_files(), content=False)
     return digest_files_combine(content, videos)
 
@@ -49,6 +50,22 @@ def digest_files_combine(*parts: str) -> str:
     import hashlib
 
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def write_parquet_hashed(table: pa.Table, target: Path) -> str:
+    """Write ``table`` to ``target`` and return the SHA-256 of the bytes, without reading them back.
+
+    Dictionary encoding is kept for the constant index columns only: on float columns it is
+    attempted, fails and falls back, which costs more than the whole write.
+    """
+    sink = pa.BufferOutputStream()
+    dictionary = [c for c in ("episode_index", "task_index") if c in table.column_names]
+    pq.write_table(table, sink, use_dictionary=dictionary)
+    buffer = sink.getvalue()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(buffer)
+    return bytes_digest(memoryview(buffer))
 
 
 def _fsl(matrix: np.ndarray) -> pa.FixedSizeListArray:
@@ -140,15 +157,17 @@ def _episode_table(
     )
 
 
-def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> None:
+def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> tuple[dict[str, str], dict[str, str]]:
+    """Write every episode; returns content digests of (source files read, output files written)."""
     needed = [*ds.columns.values(), *_INPUT_INDEX_COLUMNS]
     numbered = list(enumerate(ds.episodes))
+    read_digests: dict[str, str] = {}
+    written_digests: dict[str, str] = {}
 
     def write(out_index: int, episode: RawEpisode, source: pa.Table) -> None:
         table = _episode_table(ds, episode, out_index, plan.starts[out_index], plan, source)
-        target = stage / schema.data_file(out_index)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, target)
+        rel = schema.data_file(out_index)
+        written_digests[rel] = write_parquet_hashed(table, stage / rel)
 
     def read_columns(path: Path, episode: int | None) -> pa.Table:
         if not path.is_file():
@@ -164,7 +183,15 @@ def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> None:
             raise InputError(
                 "column missing from parquet file", path=str(path), column=missing[0], episode=episode
             )
-        return read_parquet(path, columns=needed, episode=episode)
+        # One read serves both the source fingerprint and the conversion.
+        data = path.read_bytes()
+        read_digests[path.relative_to(ds.root).as_posix()] = bytes_digest(data)
+        try:
+            return pq.read_table(pa.BufferReader(data), columns=needed)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(
+                f"unreadable parquet (truncated or corrupt?): {exc}", path=str(path), episode=episode
+            ) from exc
 
     def one_v21(item: tuple[int, RawEpisode]) -> None:
         out_index, episode = item
@@ -189,6 +216,7 @@ def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> None:
             for item in numbered:
                 groups[item[1].data_file].append(item)
             list(pool.map(one_v30_file, groups.values()))
+    return read_digests, written_digests
 
 
 def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
@@ -294,7 +322,7 @@ def convert_dataset(
         "kind": "convert",
         "source": str(ds.root.resolve()),
         "source_version": ds.version,
-        "source_fingerprint": source_fingerprint(ds),
+        "source_fingerprint": None,
         "options": {"ego_camera": ego_camera, "source_camera": ds.ego_key},
         "groot_ops_version": tool_version(),
     }
@@ -308,8 +336,11 @@ def convert_dataset(
     }
     before = read_record(output)
     before_convert = before.get("convert")
-    if before_convert == wanted and before.get("data_fingerprint") == dataset_fingerprint(output):
-        return {"changed": False, **summary, "fingerprint": before["data_fingerprint"], "diff": {}}
+    # Hashing the source up front is only needed to prove a no-op; a first conversion hashes while reading.
+    if isinstance(before_convert, dict) and {**before_convert, "source_fingerprint": None} == wanted:
+        wanted["source_fingerprint"] = source_fingerprint(ds)
+        if before_convert == wanted and before.get("data_fingerprint") == dataset_fingerprint(output):
+            return {"changed": False, **summary, "fingerprint": before["data_fingerprint"], "diff": {}}
     diff = {
         "before": {"convert": before_convert} if before_convert else {},
         "after": {"convert": wanted, **summary},
@@ -317,9 +348,10 @@ def convert_dataset(
     if check:
         return {"changed": True, **summary, "fingerprint": None, "diff": diff}
     with staged_directory(output) as stage:
-        _convert_data(ds, stage, plan)
+        read_digests, written_digests = _convert_data(ds, stage, plan)
         videos = _convert_videos(ds, stage)
         _write_meta(ds, stage, plan)
-        fingerprint = dataset_fingerprint(stage)
+        wanted["source_fingerprint"] = source_fingerprint(ds, known=read_digests)
+        fingerprint = dataset_fingerprint(stage, known=written_digests)
         write_record(stage, {"convert": wanted, "data_fingerprint": fingerprint})
     return {"changed": True, **summary, "fingerprint": fingerprint, "videos": videos, "diff": diff}

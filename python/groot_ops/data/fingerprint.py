@@ -39,16 +39,23 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def digest_files(root: Path, relpaths: Iterable[str], *, content: bool = True) -> str:
+def digest_files(
+    root: Path, relpaths: Iterable[str], *, content: bool = True, known: dict[str, str] | None = None
+) -> str:
     """Digest of the named files under ``root``: content hash, or size and mtime when ``content`` is off.
 
-    A missing file is part of the digest (as missing), so adding or removing one changes it.
+    ``known`` holds content digests already computed while the files were read or written, so
+    that writers need not read their output back. A missing file is part of the digest (as
+    missing), so adding or removing one changes it.
     """
     outer = hashlib.sha256()
+    known = known or {}
     for rel in sorted(relpaths):
         path = root / rel
         outer.update(rel.encode() + b"\0")
-        if not path.is_file():
+        if rel in known:
+            outer.update(known[rel].encode() + b"\0")
+        elif not path.is_file():
             outer.update(b"<missing>\0")
         elif content:
             outer.update(file_digest(path).encode() + b"\0")
@@ -65,10 +72,14 @@ def _data_files(root: Path) -> list[str]:
     return [p.relative_to(root).as_posix() for p in data.rglob("*.parquet")]
 
 
-def dataset_fingerprint(dataset_dir: str | os.PathLike[str]) -> str:
+def dataset_fingerprint(dataset_dir: str | os.PathLike[str], *, known: dict[str, str] | None = None) -> str:
     """Fingerprint of a GR00T dataset: its meta files and every parquet file, by content."""
     root = Path(dataset_dir)
-    return digest_files(root, [*DATASET_META_FILES, *_data_files(root)])
+    return digest_files(root, [*DATASET_META_FILES, *_data_files(root)], known=known)
+
+
+def bytes_digest(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def read_record(dataset_dir: str | os.PathLike[str]) -> dict[str, Any]:

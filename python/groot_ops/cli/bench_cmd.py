@@ -1,0 +1,50 @@
+"""``groot-ops bench data``: the data-engine benchmark (numbers quoted in README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _data(args: argparse.Namespace) -> int:
+    from groot_ops.data.bench import run_bench
+
+    result = run_bench(
+        episodes=args.episodes,
+        merge_inputs=args.merge_inputs,
+        repeat=args.repeat,
+        workdir=args.workdir,
+        keep=args.keep,
+        progress=lambda message: print(f"bench: {message}", file=sys.stderr),
+    )
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    stats, merged = result["stats"], result["merged_stats"]
+    print(
+        f"dataset: {result['episodes']} episodes, {result['frames']} frames, "
+        f"{result['raw_parquet_mb']} MB raw parquet; {result['cpus']} CPUs, {result['workers']} workers\n"
+        f"convert: {result['convert_s']} s vs read+rewrite floor {result['floor_s']} s "
+        f"= {result['convert_vs_floor']}x (no-op re-run {result['convert_noop_s']} s)\n"
+        f"stats:   {stats['seconds']:.2f} s, peak RSS {stats['peak_rss_mb']:.0f} MB "
+        f"({stats['rss_after_imports_mb']:.0f} MB after imports)\n"
+        f"merge:   {args.merge_inputs} datasets ({result['merge_frames']} frames) in {result['merge_s']} s, "
+        f"video bytes added {result['merge_video_bytes_added']}\n"
+        f"stats of the merge: {merged['seconds']:.2f} s, peak RSS {merged['peak_rss_mb']:.0f} MB"
+    )
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("bench", help="benchmarks (numbers quoted in README.md)")
+    sub = parser.add_subparsers(dest="bench_command", metavar="WHAT", required=True)
+    p = sub.add_parser("data", help="convert/stats/merge on a Fold_Towel-sized synthetic dataset")
+    p.add_argument("--episodes", type=int, default=200, help="episodes of ~1553 frames (default 200)")
+    p.add_argument("--merge-inputs", type=int, default=7)
+    p.add_argument("--repeat", type=int, default=3, help="rounds of floor/convert; the best is reported")
+    p.add_argument("--workdir", help="where to generate (default: a temporary directory)")
+    p.add_argument("--keep", action="store_true", help="keep the generated datasets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_data)
