@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,8 +38,25 @@ def test_inventory_ports_match_the_layout() -> None:
     lab = yaml.safe_load((REPO / "inventory/lab/group_vars/all/lab.yml").read_text())
     assert lab["lab_ssh_ports"] == {host.name: host.ssh_port for host in layout.HOSTS}
     hosts = yaml.safe_load((REPO / "inventory/lab/hosts.yml").read_text())["all"]["children"]
-    lab_hosts = set(hosts["workstations"]["hosts"]) | set(hosts["inference"]["hosts"])
+    lab_hosts = set(hosts["lab_workstation_nodes"]["hosts"]) | set(hosts["inference"]["hosts"])
     assert lab_hosts == {host.name for host in layout.HOSTS}
+
+
+@pytest.mark.parametrize(
+    ("recipe", "nodes"),
+    [("lab-demo", ["lab-ws", "lab-ws-dm-workstation"]),
+     ("lab-demo-2node", ["lab-ws", "lab-ws-dm-workstation", "lab-ws2", "lab-ws2-dm-workstation"])],
+)  # fmt: skip
+def test_recipe_decides_the_training_nodes(recipe: str, nodes: list[str]) -> None:
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(REPO / "inventory/lab"),
+         "--list", "-e", f"recipe={recipe}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    groups = json.loads(proc.stdout)
+    assert sorted(groups["workstations"]["hosts"] + groups["trainers"]["hosts"]) == sorted(nodes)
+    # The first trainer is the rendezvous host; it must be lab-ws's container in every variant.
+    assert groups["trainers"]["hosts"][0] == "lab-ws-dm-workstation"
 
 
 def test_known_hosts_pins_alias_and_loopback_port() -> None:
