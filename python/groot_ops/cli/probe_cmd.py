@@ -1,0 +1,49 @@
+"""``groot-ops probe HOST PORT``: health-check a GR00T policy server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("probe", help="health-check a GR00T policy server (ping, config, action)")
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--embodiment", default="unitree_g1")
+    parser.add_argument("--request-timeout", type=float, default=10.0, help="seconds per request")
+    parser.add_argument(
+        "--startup-timeout", type=float, default=60.0, help="seconds to wait for the first ping"
+    )
+    parser.add_argument(
+        "--api-token-env",
+        default=None,
+        help="name of an environment variable holding the API token (never pass a token on the command line)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from groot_ops.probe import probe_server
+
+    token = os.environ.get(args.api_token_env) if args.api_token_env else None
+    result = probe_server(
+        args.host,
+        args.port,
+        embodiment=args.embodiment,
+        request_timeout_s=args.request_timeout,
+        startup_timeout_s=args.startup_timeout,
+        api_token=token,
+    )
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for stage in result["stages"]:
+            mark = "ok  " if stage["ok"] else "FAIL"
+            outcome = stage.get("detail") or stage.get("error")
+            print(f"{mark} {stage['name']:<20} {stage['seconds']:7.3f}s  {outcome}")
+        print("healthy" if result["ok"] else f"unhealthy: {result['error']}")
+    return 0 if result["ok"] else 1
