@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# Thin adapter over groot_ops.probe.probe_server; the probe itself lives in the package so the CLI and
+# the tests use the same code.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: groot_server_probe
+short_description: Health-check a GR00T N1.6 policy server over ZeroMQ
+description:
+  - Sends C(ping) (retried until O(startup_timeout_s) while the model loads), then C(get_modality_config)
+    checked against the embodiment's keys and group widths, then a canned all-zero C(get_action) whose
+    reply must hold every action group with shape (1, 30, width).
+  - Every request uses a fresh REQ socket with a poll deadline of O(request_timeout_s), so a silent server
+    cannot hang the play (the upstream client never applies its receive timeout).
+  - Fails, naming the endpoint and the stage, when any stage does not pass.
+  - Run it where the server's port is reachable, usually the controller (C(delegate_to: localhost)).
+version_added: "0.1.0"
+author: groot-ops maintainers
+options:
+  host:
+    description: Host name or address of the server.
+    type: str
+    required: true
+  port:
+    description: Published port of the server.
+    type: int
+    default: 5555
+  embodiment:
+    description: Embodiment whose modality layout the server must serve (enum value).
+    type: str
+    default: unitree_g1
+  request_timeout_s:
+    description: Deadline of each request, in seconds.
+    type: float
+    default: 10.0
+  startup_timeout_s:
+    description: How long to keep retrying C(ping) while the server starts, in seconds.
+    type: float
+    default: 600.0
+  api_token:
+    description:
+      - API token of the server, if it requires one. Take it from Ansible Vault; it is never returned.
+    type: str
+  probe_in_check_mode:
+    description:
+      - Probe even in check mode (probing is read-only). Off by default because in check mode the server
+        may not have been (re)started yet.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Reports that it would probe; probes (read-only) when O(probe_in_check_mode=true).
+  diff_mode:
+    support: none
+  idempotent:
+    support: full
+    description: Never changes anything; C(changed) is always false.
+requirements:
+  - groot_ops with pyzmq and msgpack on the host running the module
+"""
+
+EXAMPLES = r"""
+- name: Probe the policy server from the controller
+  groot_server_probe:
+    host: "{{ ansible_host }}"
+    port: 5555
+    startup_timeout_s: 600
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+ok:
+  description: Whether every stage passed.
+  returned: always
+  type: bool
+endpoint:
+  description: The probed endpoint, C(tcp://host:port).
+  returned: always
+  type: str
+stages:
+  description:
+    - One entry per stage (ping, get_modality_config, get_action) with C(ok), C(seconds) and C(detail)
+      or C(error).
+  returned: always
+  type: list
+  elements: dict
+attempts:
+  description: Number of ping attempts.
+  returned: always
+  type: int
+seconds:
+  description: Total probe time.
+  returned: always
+  type: float
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "host": {"type": "str", "required": True},
+            "port": {"type": "int", "default": 5555},
+            "embodiment": {"type": "str", "default": "unitree_g1"},
+            "request_timeout_s": {"type": "float", "default": 10.0},
+            "startup_timeout_s": {"type": "float", "default": 600.0},
+            "api_token": {"type": "str", "no_log": True},
+            "probe_in_check_mode": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    endpoint = f"tcp://{params['host']}:{params['port']}"
+    if module.check_mode and not params["probe_in_check_mode"]:
+        finish(
+            module,
+            {
+                "changed": False,
+                "ok": True,
+                "endpoint": endpoint,
+                "stages": [],
+                "attempts": 0,
+                "seconds": 0.0,
+                "msg": f"check mode: would probe {endpoint}",
+            },
+        )
+        return
+    require_groot_ops(module)
+    from groot_ops.probe import probe_server
+
+    result = call_groot(
+        module,
+        probe_server,
+        params["host"],
+        params["port"],
+        embodiment=params["embodiment"],
+        request_timeout_s=params["request_timeout_s"],
+        startup_timeout_s=params["startup_timeout_s"],
+        api_token=params["api_token"],
+    )
+    result["changed"] = False
+    if not result["ok"]:
+        error = result.pop("error")
+        module.fail_json(msg=f"policy server probe failed: {error}", **result)
+    result.pop("error", None)
+    finish(module, result)
+
+
+if __name__ == "__main__":
+    main()
