@@ -17,6 +17,8 @@ BASE_IMAGE = "groot-ops-base:bookworm"
 # The images the roles run are built by their owners' scripts (tests/images/build-<name>.sh, each
 # printing the image it made); the lab runs whichever have landed.
 ROLE_IMAGE_SCRIPTS = "tests/images/build-*.sh"
+WORKSTATION_IMAGE = "groot-ops-lab/workstation:latest"
+WORKSTATION_CONTEXT = "tests/images/workstation"
 
 
 def ensure_base(repo: Path) -> str:
@@ -59,6 +61,10 @@ def build_all(repo: Path, paths: LabPaths) -> list[str]:
     built.append(layout.HOST_IMAGE)
     build(layout.HUB_IMAGE, _stage_hub_context(repo, paths))
     built.append(layout.HUB_IMAGE)
+    # The dm-workstation stand-in ships a Dockerfile only; the lab inventory names this tag.
+    if (repo / WORKSTATION_CONTEXT / "Dockerfile").exists():
+        build(WORKSTATION_IMAGE, repo / WORKSTATION_CONTEXT)
+        built.append(WORKSTATION_IMAGE)
     for script in sorted(repo.glob(ROLE_IMAGE_SCRIPTS)):
         if script.name == "build-base.sh":
             continue
