@@ -1,0 +1,185 @@
+"""playbooks/datasets.yml end to end with ansible-playbook on localhost (a ``trainers`` host).
+
+Synthetic raw datasets are seeded into the test Hub through the real huggingface_hub client; the
+playbook downloads them with the real client, converts (v2.1 and v3.0), merges, computes stats and
+validates, with the recipe's revisions pinned to the seeded commit SHAs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from groot_ops.data.synth import synth_raw_dataset
+from tests.ansible_helpers import AnsibleResult, run_playbook, write_local_inventory
+from tests.hub_server.fixtures import HubHandle
+
+TOWEL = "unitreerobotics/G1_Dex1_Fold_Towel"
+# Seeded under the runbook's old name only: the recipe's current name must fall back to the alias.
+WIPE_OLD = "unitreerobotics/G1_Wipe_Table"
+WIPE_NEW = "unitreerobotics/G1_Dex1_Wipe_Table"
+HOST = "trainer-1"
+
+
+def _tree(path: Path) -> dict[str, int]:
+    return {str(p.relative_to(path)): p.stat().st_mtime_ns for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+class Stage:
+    """A workspace, an inventory and a recipe for one test; ``run`` calls ansible-playbook."""
+
+    def __init__(self, tmp_path: Path, hub: HubHandle) -> None:
+        self.tmp = tmp_path
+        self.hub = hub
+        self.workspace = tmp_path / "workspace"
+        self.workspace.mkdir()
+        self.inventory = write_local_inventory(tmp_path / "hosts.yml", {"trainers": [HOST]})
+        self.raw = tmp_path / "raw-src"
+        self.datasets: list[dict[str, Any]] = []
+        self.pins: dict[str, str] = {}
+
+    def seed(self, repo_id: str, folder: Path) -> str:
+        return self.hub.seed(repo_id, folder)
+
+    def write_vars(self) -> Path:
+        path = self.tmp / "vars.yml"
+        recipe = {
+            "datasets": self.datasets,
+            "base_model": "nvidia/GR00T-N1.6-3B",
+            "embodiment_tag": "UNITREE_G1",
+            "training": {"max_steps": 2},
+            "hub": {"repo_id": "test/model", "private": True},
+        }
+        data = {
+            "groot_recipes": {"it-recipe": recipe},
+            "groot_recipe": "{{ groot_recipes[recipe] }}",
+            "groot_workspace": str(self.workspace),
+            "groot_hf_endpoint": self.hub.url,
+            "groot_hf_token": self.hub.token,
+            "groot_datasets_require_sha": True,
+            "groot_datasets_revision_pins": self.pins,
+        }
+        path.write_text(yaml.safe_dump(data))
+        return path
+
+    def run(self, *, check: bool = False, recipe: str = "it-recipe") -> AnsibleResult:
+        return run_playbook(
+            "playbooks/datasets.yml",
+            inventory=self.inventory,
+            extra_vars={"recipe": recipe},
+            extra_vars_files=[self.write_vars()],
+            check=check,
+            diff=check,
+            timeout=300,
+        )
+
+    @property
+    def groot(self) -> Path:
+        return self.workspace / "datasets" / "groot"
+
+
+@pytest.fixture
+def stage(tmp_path: Path, hub: HubHandle) -> Stage:
+    st = Stage(tmp_path, hub)
+    synth_raw_dataset(st.raw / "towel", version="v2.1", episodes=2, min_len=32, max_len=36, seed=1)
+    synth_raw_dataset(
+        st.raw / "wipe",
+        version="v3.0",
+        episodes=2,
+        min_len=32,
+        max_len=36,
+        tasks=("Wipe the table.",),
+        seed=2,
+    )
+    st.pins[TOWEL] = st.seed(TOWEL, st.raw / "towel")
+    st.pins[WIPE_NEW] = st.seed(WIPE_OLD, st.raw / "wipe")
+    st.datasets = [
+        {"name": "fold_towel", "repo_id": TOWEL, "revision": "main", "ego_camera": "cam_left_high"},
+        {
+            "name": "wipe_table",
+            "repo_id": WIPE_NEW,
+            "aliases": [WIPE_OLD],
+            "revision": "main",
+            "ego_camera": "cam_left_high",
+        },
+    ]
+    return st
+
+
+def test_datasets_stage_check_run_idempotent_and_recipe_change(stage: Stage) -> None:
+    planned = stage.run(check=True)
+    assert planned.rc == 0, planned.describe()
+    assert planned.changed(HOST) > 0
+    assert not (stage.workspace / "datasets").exists(), "check mode wrote to disk"
+    for name, sha in (("fold_towel", stage.pins[TOWEL]), ("wipe_table", stage.pins[WIPE_NEW])):
+        assert f"{name}: " in planned.stdout and sha in planned.stdout and "would fetch" in planned.stdout
+    assert "would convert" in planned.stdout and "would merge" in planned.stdout
+
+    first = stage.run()
+    assert first.rc == 0, first.describe()
+    assert first.changed(HOST) > 0
+    merged = stage.groot / "it-recipe-merged"
+    episodes = [json.loads(x) for x in (merged / "meta/episodes.jsonl").read_text().splitlines()]
+    assert len(episodes) == 4
+    assert (merged / "meta/stats.json").is_file() and (merged / "meta/relative_stats.json").is_file()
+    provenance = json.loads((stage.workspace / "datasets/provenance/it-recipe.json").read_text())
+    assert provenance["training_dataset"] == str(merged)
+    by_name = {d["name"]: d for d in provenance["datasets"]}
+    assert by_name["fold_towel"]["sha"] == stage.pins[TOWEL]
+    assert by_name["wipe_table"]["sha"] == stage.pins[WIPE_NEW]
+    assert by_name["wipe_table"]["repo_id"] == WIPE_OLD  # resolved through the alias
+    assert stage.hub.token not in first.output
+
+    second = stage.run()
+    assert second.rc == 0, second.describe()
+    assert second.changed(HOST) == 0, second.describe()
+    assert stage.run(check=True).changed(HOST) == 0
+
+    # Another ego camera for one dataset redoes that dataset's steps and the merge, not the other's.
+    wipe_before = _tree(stage.groot / "wipe_table")
+    towel_before = _tree(stage.groot / "fold_towel")
+    stage.datasets[0]["ego_camera"] = "cam_right_high"
+    changed = stage.run()
+    assert changed.rc == 0, changed.describe()
+    assert _tree(stage.groot / "wipe_table") == wipe_before
+    assert _tree(stage.groot / "fold_towel") != towel_before
+    assert stage.run().changed(HOST) == 0
+
+
+def test_bad_dataset_fails_readably_and_keeps_earlier_outputs(stage: Stage) -> None:
+    stage.datasets = stage.datasets[:1]
+    assert stage.run().rc == 0
+    towel = stage.groot / "fold_towel"
+    before = _tree(towel)
+
+    broken = stage.tmp / "broken"
+    shutil.copytree(stage.raw / "towel", broken)
+    bad_file = sorted((broken / "data").rglob("*.parquet"))[-1]
+    bad_file.write_bytes(b"this is not parquet")
+    stage.pins[TOWEL] = stage.seed(TOWEL, broken)
+
+    failed = stage.run()
+    assert failed.rc != 0
+    assert failed.failed(HOST) == 1
+    assert bad_file.name in failed.stdout, failed.describe()
+    assert _tree(towel) == before
+
+
+def test_unpinned_revision_is_refused_when_shas_are_required(stage: Stage) -> None:
+    del stage.pins[TOWEL]
+    result = stage.run()
+    assert result.rc != 0
+    assert "not 40-hex commit SHAs" in result.stdout and f"{TOWEL}@main" in result.stdout
+    assert not (stage.groot / "fold_towel").exists()
+
+
+def test_unknown_recipe_fails_at_once_listing_known_ones(stage: Stage) -> None:
+    result = stage.run(recipe="no-such-recipe")
+    assert result.rc != 0
+    assert "Unknown recipe no-such-recipe" in result.stdout and "Known recipes: it-recipe" in result.stdout
+    assert HOST not in result.recap
