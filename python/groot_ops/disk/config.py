@@ -7,6 +7,7 @@ because a typo in a watermark silently falling back to a default is how disks fi
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,11 @@ class DiskGuardConfig:
     quarantine_dir: str | None = None
     quarantine_max_age_days: float = 3.0
     runs: tuple[RunConfig, ...] = ()
+    # Runs discovered on disk: every directory under checkpoints_root is a recipe's output_dir; it counts as
+    # finished only when runs_root/<recipe>/status.json says so (a missing status is treated as running).
+    checkpoints_root: str | None = None
+    runs_root: str | None = None
+    run_retention: int = 1
     exports_dir: str | None = None
     datasets_in_use: tuple[str, ...] = ()
     protected_paths: tuple[str, ...] = ()
@@ -123,8 +129,28 @@ class DiskGuardConfig:
                 f"got {self.docker_prune_filter!r}"
             )
 
-    def watch(self) -> Path:
-        return Path(self.watch_path)
+    def all_runs(self) -> tuple[RunConfig, ...]:
+        """The configured runs plus those discovered under ``checkpoints_root``."""
+        listed = {Path(run.output_dir) for run in self.runs}
+        root = Path(self.checkpoints_root) if self.checkpoints_root else None
+        if root is None or not root.is_dir():
+            return self.runs
+        found = []
+        for entry in sorted(root.iterdir()):
+            if entry.name.startswith(".") or not entry.is_dir() or entry in listed:
+                continue
+            found.append(RunConfig(str(entry), _run_state(self.runs_root, entry.name), self.run_retention))
+        return (*self.runs, *found)
+
+
+def _run_state(runs_root: str | None, recipe: str) -> str:
+    if not runs_root:
+        return "running"
+    try:
+        status = json.loads((Path(runs_root) / recipe / "status.json").read_text())
+    except (OSError, ValueError):
+        return "running"
+    return "finished" if isinstance(status, dict) and status.get("state") == "finished" else "running"
 
 
 _FLOATS = {
@@ -155,6 +181,8 @@ _STRS = {
     "docker_host",
     "docker_prune_filter",
     "tmp_dir",
+    "checkpoints_root",
+    "runs_root",
 }
 
 
@@ -179,6 +207,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "docker_prune":
         if not isinstance(value, bool):
             raise ConfigError(f"disk guard config: docker_prune must be true or false, got {value!r}")
+        return value
+    if name == "run_retention":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"disk guard config: run_retention must be an integer >= 1, got {value!r}")
         return value
     if name == "runs":
         return tuple(_run(i, item) for i, item in enumerate(_as_list(name, value)))

@@ -61,7 +61,7 @@ def build_protected_set(config: DiskGuardConfig) -> ProtectedSet:
             entries.append((str(Path(config.hf_cache) / _cache_folder("model", repo_id)), "base model"))
         for repo_id in config.dataset_repo_ids:
             entries.append((str(Path(config.hf_cache) / _cache_folder("dataset", repo_id)), "dataset in use"))
-    for run in config.runs:
+    for run in config.all_runs():
         complete = complete_checkpoints(Path(run.output_dir))
         if complete:
             entries.append((str(complete[-1]), "newest complete checkpoint"))
@@ -82,19 +82,20 @@ def remove_paths(
     *,
     check: bool,
     action: Callable[[], None] | None = None,
+    counted: set[tuple[int, int]] | None = None,
 ) -> int:
     """Delete ``paths`` (or let ``action`` delete exactly them) after checking each against ``protected``.
 
     Every deletion of the disk guard goes through here. All paths are checked before anything is
     deleted, so a refused path aborts the whole group. Returns the bytes freed (would be freed in
-    check mode).
+    check mode; ``counted`` carries the inodes already counted by earlier dry-run steps).
     """
     listed = [Path(p) for p in paths]
     for path in listed:
         why = protected.reason(path)
         if why is not None:
             raise ProtectedPathError(f"refusing to delete: {why}")
-    freed = reclaimable_bytes(listed)
+    freed = reclaimable_bytes(listed, counted=counted if check else None)
     if check:
         return freed
     if action is not None:

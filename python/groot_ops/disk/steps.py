@@ -31,8 +31,10 @@ class StepContext:
     goal_free: int | None
     free_before: int
     now: float = field(default_factory=time.time)
-    # Check mode cannot measure, so it simulates: bytes that would be freed on the watched filesystem.
+    # Check mode cannot measure, so it simulates: bytes that would be freed on the watched filesystem...
     simulated_freed: int = 0
+    # ...counting each inode once although several steps may name it (a detached revision, then its repo).
+    counted: set[tuple[int, int]] = field(default_factory=set)
 
     def free_now(self) -> int:
         if self.check:
@@ -81,7 +83,7 @@ def _delete(
 ) -> None:
     listed = list(paths)
     try:
-        freed = remove_paths(listed, ctx.protected, check=ctx.check, action=action)
+        freed = remove_paths(listed, ctx.protected, check=ctx.check, action=action, counted=ctx.counted)
     except ProtectedPathError as exc:
         result.protected.append(str(exc))
         return
@@ -238,7 +240,7 @@ def step_quarantine(ctx: StepContext) -> StepResult:
 def step_finished_runs(ctx: StepContext) -> StepResult:
     """Complete checkpoints of finished runs beyond each run's retention, oldest first."""
     result = StepResult("finished_runs")
-    finished = [run for run in ctx.config.runs if run.state == "finished"]
+    finished = [run for run in ctx.config.all_runs() if run.state == "finished"]
     if not finished:
         result.skipped = "no finished runs configured"
         return result

@@ -14,12 +14,15 @@ def disk_usage(path: str | os.PathLike[str]) -> tuple[int, int]:
     return usage.total, usage.free
 
 
-def reclaimable_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:
+def reclaimable_bytes(
+    paths: Iterable[str | os.PathLike[str]], *, counted: set[tuple[int, int]] | None = None
+) -> int:
     """Bytes freed by deleting every path in ``paths`` together.
 
     Counts allocated blocks, not apparent sizes, and counts a hardlinked file only when every one of
     its links is being deleted: an inference export hardlinks checkpoint shards, so deleting the
-    checkpoint alone frees nothing for those files.
+    checkpoint alone frees nothing for those files. Inodes in ``counted`` are skipped and the ones
+    counted now are added to it, so that a dry run over several steps counts every file once.
     """
     seen_links: dict[tuple[int, int], int] = {}
     blocks: dict[tuple[int, int], int] = {}
@@ -30,7 +33,11 @@ def reclaimable_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:
             seen_links[key] = seen_links.get(key, 0) + 1
             blocks[key] = st.st_blocks * 512
             nlinks[key] = st.st_nlink
-    return sum(size for key, size in blocks.items() if seen_links[key] >= nlinks[key])
+    freed = [key for key in blocks if seen_links[key] >= nlinks[key]]
+    if counted is not None:
+        freed = [key for key in freed if key not in counted]
+        counted.update(freed)
+    return sum(blocks[key] for key in freed)
 
 
 def allocated_bytes(paths: Iterable[str | os.PathLike[str]]) -> int:

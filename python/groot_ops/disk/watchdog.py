@@ -19,7 +19,9 @@ from groot_ops.errors import ConfigError
 
 def next_checkpoint_estimate(config: DiskGuardConfig) -> int | None:
     """The largest newest complete checkpoint among the running runs (learned, not configured)."""
-    sizes = [learned_checkpoint_bytes(Path(run.output_dir)) for run in config.runs if run.state == "running"]
+    sizes = [
+        learned_checkpoint_bytes(Path(run.output_dir)) for run in config.all_runs() if run.state == "running"
+    ]
     known = [size for size in sizes if size]
     return max(known) if known else None
 

@@ -160,3 +160,14 @@ def test_recipe_budget_bad_input(recipe: dict, kwargs: dict, words: str) -> None
     with pytest.raises(ConfigError) as err:
         recipe_budget(recipe, **kwargs)
     assert words in str(err.value)
+
+
+def test_dry_run_counts_each_file_once(workspace: Path, base_config: dict[str, Any]) -> None:
+    # The detached revision is named by two steps (detached, then its whole unused repo).
+    cache = workspace / "hf-cache/hub"
+    hf_repo(cache, "u/moved", {commit(1): {"w": 80_000}, commit(2): {"w": 80_001}}, {"main": commit(2)})
+    age(cache, 30)
+    would = run_policy(base_config, check=True)
+    steps = {s["name"]: s for s in would["steps"]}
+    assert steps["hf_detached_revisions"]["items"] and steps["hf_unused_repos"]["items"]
+    assert run_policy(base_config)["freed_bytes"] == would["freed_bytes"]

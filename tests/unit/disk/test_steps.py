@@ -214,3 +214,20 @@ def test_step_order_is_the_documented_one() -> None:
         "tmp",
     ]
     assert dataclasses.is_dataclass(StepContext)
+
+
+def test_runs_discovered_from_status_files(workspace: Path, base_config: dict[str, Any]) -> None:
+    ckpts, runs = workspace / "checkpoints", workspace / "runs"
+    for recipe, state in (("done", "finished"), ("busy", "running"), ("crashed", "failed:disk")):
+        for step in (10, 20):
+            checkpoint(ckpts / recipe, step)
+        (runs / recipe).mkdir(parents=True)
+        (runs / recipe / "status.json").write_text(f'{{"state": "{state}"}}')
+    for step in (10, 20):
+        checkpoint(ckpts / "no-status", step)
+    config = {**base_config, "checkpoints_root": str(ckpts), "runs_root": str(runs)}
+    done, _ = _run("finished_runs", config)
+    assert done.items == [str(ckpts / "done" / "checkpoint-10")]
+    assert (ckpts / "done" / "checkpoint-20").exists()
+    for recipe in ("busy", "crashed", "no-status"):
+        assert len(list((ckpts / recipe).iterdir())) == 2
