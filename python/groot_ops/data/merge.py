@@ -61,7 +61,13 @@ def _load_input(path: str | os.PathLike[str]) -> _Input:
         ) from None
     except ValueError as exc:
         raise InputError(f"invalid JSON: {exc}", path=str(info_path)) from exc
-    if info.get("data_path") != schema.DATA_PATH or info.get("video_path") != schema.VIDEO_PATH:
+    features = info.get("features") or {}
+    groot_keys = (schema.STATE_KEY, schema.ACTION_KEY, schema.EGO_VIDEO_KEY)
+    if (
+        info.get("data_path") != schema.DATA_PATH
+        or info.get("video_path") != schema.VIDEO_PATH
+        or any(key not in features for key in groot_keys)
+    ):
         raise InputError(
             "merge input is not in the GR00T per-episode layout (convert it first)", path=str(info_path)
         )
