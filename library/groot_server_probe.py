@@ -14,7 +14,7 @@ description:
   - Every request uses a fresh REQ socket with a poll deadline of O(request_timeout_s), so a silent server
     cannot hang the play (the upstream client never applies its receive timeout).
   - Fails, naming the endpoint and the stage, when any stage does not pass.
-  - Run it where the server's port is reachable, usually the controller (C(delegate_to: localhost)).
+  - "Run it where the server's port is reachable, usually the controller (C(delegate_to: localhost))."
 version_added: "0.1.0"
 author: groot-ops maintainers
 options:
