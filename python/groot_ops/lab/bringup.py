@@ -13,7 +13,7 @@ from typing import Any
 
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError
-from groot_ops.lab import hub, images, layout, seedplan, ssh, standin, vault
+from groot_ops.lab import hub, images, layout, seedplan, ssh, standin, vault, wheelhouse
 from groot_ops.lab.docker import (
     container_running,
     containers_with_label,
@@ -50,6 +50,8 @@ def up(repo: Path, *, say: Say = _quiet, build_images: bool = True) -> dict[str,
         built = images.build_all(repo, paths)
     else:
         built = []
+    say("offline wheelhouse for the training env (downloaded once)")
+    wheels = wheelhouse.ensure_wheelhouse(repo, paths.wheelhouse)
     ensure_network(layout.NETWORK, internal=True)
     ensure_network(layout.EDGE_NETWORK, internal=False)
     has_standin = standin.publish_standin(repo, paths)
@@ -71,6 +73,7 @@ def up(repo: Path, *, say: Say = _quiet, build_images: bool = True) -> dict[str,
         "hub": {"local_url": hub.LOCAL_URL, "lab_url": hub.LAB_URL, "datasets": seeded},
         "standin_repo": str(paths.standin_repo) if has_standin else None,
         "images": built,
+        "wheelhouse": str(wheels),
         "created": created,
         "network": layout.NETWORK,
         "vault_password_file": str(paths.vault_password_file),

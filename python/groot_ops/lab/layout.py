@@ -103,6 +103,11 @@ class LabPaths:
     def state_file(self) -> Path:
         return self.root / "lab.json"
 
+    @property
+    def wheelhouse(self) -> Path:
+        # Under .cache, not .lab: `lab down` keeps it, like the images.
+        return self.repo / ".cache" / "wheelhouse"
+
     def host_data(self, host: str) -> Path:
         """The data root of one lab host (its ``/workspace`` stand-in)."""
         return self.root / "hosts" / host
