@@ -57,6 +57,10 @@ options:
     type: list
     elements: str
     default: []
+  no_index:
+    description: Install only from O(find_links) (offline machines).
+    type: bool
+    default: false
   packages:
     description: Wheel files on the target, installed without dependencies when their content changes.
     type: list
@@ -118,6 +122,7 @@ def main() -> None:
             "find_links": {"type": "list", "elements": "str", "default": []},
             "index_url": {"type": "str"},
             "extra_index_urls": {"type": "list", "elements": "str", "default": []},
+            "no_index": {"type": "bool", "default": False},
             "packages": {"type": "list", "elements": "path", "default": []},
             "source_paths": {"type": "list", "elements": "path", "default": []},
         },
@@ -140,6 +145,7 @@ def main() -> None:
             find_links=p["find_links"],
             index_url=p["index_url"],
             extra_index_urls=p["extra_index_urls"],
+            no_index=p["no_index"],
             packages=p["packages"],
             source_paths=p["source_paths"],
         )

@@ -46,6 +46,7 @@ class EnvSpec:
     find_links: list[str] = field(default_factory=list)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
+    no_index: bool = False
     packages: list[str] = field(default_factory=list)
     source_paths: list[str] = field(default_factory=list)
 
@@ -88,7 +89,7 @@ def env_python(prefix: str) -> str:
 
 
 def index_args(spec: EnvSpec) -> list[str]:
-    args: list[str] = []
+    args: list[str] = ["--no-index"] if spec.no_index else []
     for link in spec.find_links:
         args += ["--find-links", link]
     if spec.index_url:
