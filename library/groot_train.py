@@ -105,6 +105,10 @@ options:
     description: Expected checkpoint size for the disk check before the first checkpoint exists.
     type: int
     default: 0
+  retry_backoff_s:
+    description: Seconds before the n-th automatic relaunch, times n.
+    type: float
+    default: 5.0
 attributes:
   check_mode:
     support: full
@@ -209,6 +213,7 @@ SPEC_KEYS = (
     "disk_guard",
     "quarantine_dir",
     "checkpoint_bytes",
+    "retry_backoff_s",
 )
 
 
@@ -261,6 +266,7 @@ def main() -> None:
             "disk_guard": {"type": "dict"},
             "quarantine_dir": {"type": "path"},
             "checkpoint_bytes": {"type": "int", "default": 0},
+            "retry_backoff_s": {"type": "float", "default": 5.0},
         },
         required_if=[
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),

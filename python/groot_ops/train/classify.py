@@ -19,7 +19,7 @@ PATTERNS: tuple[tuple[str, tuple[str, ...]], ...] = (
             r"Required options",
             r"Parsing error",
             r"Argument --?[\w-]+ is required",
-            r": error: (unrecognized arguments|the following arguments are required|argument )",
+            r"^\S+: error: ",
             r"groot_ops\.errors\.ConfigError",
         ),
     ),
@@ -116,19 +116,21 @@ def _clean(line: str) -> str:
     return _RANK_PREFIX.sub("", line.rstrip())
 
 
-def _config_block(lines: list[str], index: int) -> str:
-    """The whole error panel/usage block around the first config match, verbatim."""
-    start = index
-    for back in range(index, max(-1, index - 5), -1):
-        if lines[back].lstrip().startswith(("╭", "usage:")):
-            start = back
-            break
-    block: list[str] = []
-    for line in lines[start : start + 40]:
-        block.append(_clean(line))
-        if line.lstrip().startswith("╰") or ": error: " in line:
-            break
-    return "\n".join(block).strip()
+def _config_message(lines: list[str], patterns: tuple[re.Pattern[str], ...]) -> str:
+    """The trainer's own words: every tyro panel in full, and every argparse-style error line."""
+    picked: list[str] = []
+    in_panel = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("╭"):
+            in_panel = True
+        if in_panel or any(p.search(line) for p in patterns):
+            cleaned = _clean(line)
+            if cleaned not in picked or in_panel:
+                picked.append(cleaned)
+        if stripped.startswith("╰"):
+            in_panel = False
+    return "\n".join(picked).strip()
 
 
 def classify(exit_code: int | None, log_tail: str) -> Failure | None:
@@ -140,7 +142,7 @@ def classify(exit_code: int | None, log_tail: str) -> Failure | None:
         hits = [i for i, line in enumerate(lines) if any(p.search(line) for p in patterns)]
         if not hits:
             continue
-        message = _config_block(lines, hits[0]) if name == "config" else _clean(lines[hits[-1]]).strip()
+        message = _config_message(lines, patterns) if name == "config" else _clean(lines[hits[-1]]).strip()
         return Failure(name, message, ADVICE[name], name in RETRYABLE, exit_code)
     if exit_code in (137, -9):
         return Failure(

@@ -67,6 +67,8 @@ class TrainSpec:
     quarantine_dir: str | None = None
     # Size hint for the disk watchdog before the first checkpoint exists (bytes).
     checkpoint_bytes: int = 0
+    # Seconds before relaunch n is n times this (a rendezvous peer or the disk guard gets time to act).
+    retry_backoff_s: float = 5.0
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -166,6 +168,8 @@ def _check(spec: TrainSpec) -> None:
         raise _fail(f"nnodes={spec.nnodes} needs rdzv_endpoint (host:port of the first training host)")
     if spec.max_retries < 0:
         raise _fail("max_retries must be >= 0")
+    if isinstance(spec.retry_backoff_s, bool) or not isinstance(spec.retry_backoff_s, (int, float)):
+        raise _fail(f"retry_backoff_s must be a number, got {spec.retry_backoff_s!r}")
     for name in ("global_batch_size", "save_steps", "max_steps"):
         value = spec.flag(name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -35,7 +35,6 @@ STATUS_EVERY_S = 10.0
 PLOT_EVERY_S = 30.0
 TERM_GRACE_S = 60.0
 TAIL_BYTES = 64 * 1024
-RETRY_BACKOFF_S = 5.0
 # Look this many seconds ahead of the next save when deciding to ask the disk watchdog.
 WATCH_AHEAD_S = 30.0
 
@@ -119,7 +118,7 @@ class Supervisor:
         prog = self.parser.progress
         if not prog.output_seen:
             return "starting"
-        if prog.saving_checkpoint:
+        if prog.saving_checkpoint and not checkpoints.is_complete(prog.saving_checkpoint):
             return "saving"
         if not prog.progress_seen:
             return "compiling"
@@ -332,7 +331,7 @@ class Supervisor:
                         self.retry_disk()
                     self.attempt += 1
                     self.write_status("starting", force=True)
-                    time.sleep(RETRY_BACKOFF_S * self.attempt)
+                    time.sleep(self.spec.retry_backoff_s * self.attempt)
                     if self.stop_requested:
                         final_state = "stopped"
                         break
@@ -349,10 +348,11 @@ class Supervisor:
                 extra["failure"] = failure.to_dict()
             if self.proc is not None:
                 extra["exit_code"] = self.proc.returncode
+            # Lock first: whoever sees the final state may launch the next run at once.
+            runfiles.release_lock(self.spec.runs_root, self.spec.recipe, os.getpid())
             self.write_status(final_state, force=True, **extra)
             self.note(f"final state {final_state}")
             self.log_handle.close()
-            runfiles.release_lock(self.spec.runs_root, self.spec.recipe, os.getpid())
         return 0 if final_state == "finished" else 1
 
 

@@ -112,6 +112,21 @@ def test_tyro_panel_is_reported_verbatim() -> None:
     assert failure.message == TYRO.strip()
 
 
+def test_argparse_error_lines_are_collected_in_order_without_torchrun_noise() -> None:
+    log = (
+        "launch_finetune.py: error: --embodiment_tag: 'UNITREE_G2' is not one of ['UNITREE_G1']\n"
+        "Parsing error: see --help for the accepted flags\n"
+        + TORCHRUN_SUMMARY.format(code=2, traceback="...")
+        + "usage: launch_finetune.py [-h] --base_model_path BASE_MODEL_PATH\n"
+    )
+    failure = classify(1, log)
+    assert failure is not None and failure.cls == "config"
+    assert failure.message == (
+        "launch_finetune.py: error: --embodiment_tag: 'UNITREE_G2' is not one of ['UNITREE_G1']\n"
+        "Parsing error: see --help for the accepted flags"
+    )
+
+
 def test_cuda_oom_advice_names_batch_and_allocator() -> None:
     failure = classify(1, CUDA_OOM)
     assert failure is not None

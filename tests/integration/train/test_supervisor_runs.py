@@ -1,0 +1,167 @@
+"""The supervisor with real torchrun and the Isaac-GR00T stand-in on CPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from groot_ops.train import checkpoints, supervisor
+from tests.integration.train.conftest import Runs, trainer_children
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def final_loss(output_dir: str) -> float:
+    state = json.loads((Path(output_dir) / "trainer_state.json").read_text())
+    return [entry for entry in state["log_history"] if entry["step"] == state["global_step"]][-1]["loss"]
+
+
+def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
+    spec = runs.spec("lab-a", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.08"})
+    planned = runs.start(spec, check=True)
+    assert planned["action"] == "launch" and planned["changed"]
+    assert not Path(spec["runs_root"], "lab-a").exists()  # check mode wrote nothing
+    assert "--num_gpus 1" in planned["diff"]["after"]
+
+    launched = runs.start(spec)
+    assert launched["action"] == "launched" and launched["changed"]
+    lock = json.loads(Path(spec["runs_root"], "active.json").read_text())
+    assert lock["recipe"] == "lab-a" and lock["pid"] == launched["pid"]
+
+    seen_steps: list[int] = []
+    states: set[str] = set()
+
+    def progress(s: dict) -> bool:
+        states.add(s["state"])
+        if s["state"] == "running":
+            seen_steps.append(s["step"])
+        return s["state"] == "finished" or s["state"].startswith("failed:")
+
+    done = runs.wait(spec, progress)
+    assert done["state"] == "finished", done
+    assert done["step"] == done["max_steps"] == 40
+    assert len(set(seen_steps)) >= 2 and seen_steps == sorted(seen_steps)  # updated while running
+    assert "running" in states
+    assert done["loss"] is not None and done["learning_rate"] is not None
+    assert done["last_checkpoint_step"] == 40
+    run_dir = Path(spec["runs_root"], "lab-a")
+    assert (run_dir / "exit_code").read_text().strip() == "0"
+    assert (run_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    assert "Training finished" in (run_dir / "train.log").read_text()
+    assert json.loads((run_dir / "cmdline.json").read_text())["argv"][1:3] == ["-m", "torch.distributed.run"]
+    assert not Path(spec["runs_root"], "active.json").exists()
+
+    again = runs.start(spec)
+    assert again["action"] == "noop" and not again["changed"]
+    assert runs.start(spec, check=True)["action"] == "noop"
+
+
+def test_kill9_then_crash_during_save_then_resume_matches_uninterrupted(runs: Runs) -> None:
+    reference = runs.spec("ref", runs_root="runs-ref")
+    runs.start(reference)
+    assert runs.wait_done(reference)["state"] == "finished"
+
+    spec = runs.spec("lab-b", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.25"})
+    runs.start(spec)
+    status = runs.wait(spec, lambda s: (s.get("last_checkpoint_step") or 0) >= 10 and s["step"] >= 12)
+    workers = trainer_children(int(status["torchrun_pid"]))
+    assert workers, "torchrun has no worker process"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    failed = runs.wait_done(spec)
+    assert failed["state"] == "failed:host_oom", failed
+    assert "SIGKILL" in failed["failure"]["message"] or "-9" in failed["failure"]["message"]
+    assert failed["exit_code"] != 0  # the crash is not reported as success
+    killed_at = checkpoints.checkpoint_step(checkpoints.latest_complete(spec["output_dir"]))
+    assert killed_at is not None and killed_at < 40
+
+    # Second attempt dies half-way through writing its next checkpoint.
+    crashing = dict(spec, env={**spec["env"], "GROOT_STANDIN_CRASH_DURING_SAVE": "1"})
+    resumed = runs.start(crashing)
+    assert resumed["action"] == "resumed" and resumed["resume_step"] == killed_at
+    assert runs.wait_done(crashing)["state"].startswith("failed:")
+    half = Path(spec["output_dir"], f"checkpoint-{killed_at + 10}")
+    assert half.is_dir() and not checkpoints.is_complete(half)
+
+    planned = runs.start(spec, check=True)
+    assert planned["action"] == "resume" and planned["resume_step"] == killed_at
+    assert [Path(q["checkpoint"]).name for q in planned["quarantine"]] == [half.name]
+    final = runs.start(spec)
+    assert final["action"] == "resumed"
+    done = runs.wait_done(spec)
+    assert done["state"] == "finished", done
+    assert done["step"] == 40 and done["last_checkpoint_step"] == 40
+    quarantined = done["quarantined"]
+    assert len(quarantined) == 1 and Path(quarantined[0]["quarantine"]).is_dir()
+    quarantine_root = Path(spec["output_dir"]).parent / ".quarantine" / "lab-b"
+    assert Path(quarantined[0]["quarantine"]).parent == quarantine_root
+    log = Path(spec["runs_root"], "lab-b", "train.log").read_text()
+    assert f"Resuming training from checkpoint {spec['output_dir']}/checkpoint-{killed_at}" in log
+    # Same batches, same optimizer and scheduler state: identical to the run that was never interrupted.
+    assert final_loss(spec["output_dir"]) == pytest.approx(final_loss(reference["output_dir"]), abs=1e-4)
+
+
+def test_second_recipe_refused_same_recipe_noop_and_stop(runs: Runs) -> None:
+    slow = runs.spec("lab-slow", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.5"}, flags={"max_steps": 400})
+    runs.start(slow)
+    other = runs.start(runs.spec("lab-other"))
+    assert other["action"] == "refused" and other["running_recipe"] == "lab-slow"
+    assert "lab-slow" in other["msg"]
+    same = runs.start(slow)
+    assert same["action"] == "noop" and not same["changed"]
+    runs.wait(slow, lambda s: s["state"] == "running")
+    assert supervisor.stop(slow["runs_root"], "lab-slow", check=True)["action"] == "stop"
+    stopped = supervisor.stop(slow["runs_root"], "lab-slow")
+    assert stopped["changed"] and stopped["status"]["state"] == "stopped"
+    assert not Path(slow["runs_root"], "active.json").exists()
+    assert supervisor.stop(slow["runs_root"], "lab-slow")["changed"] is False
+
+
+def test_config_error_is_surfaced_verbatim_without_retry(runs: Runs) -> None:
+    spec = runs.spec("lab-bad", embodiment_tag="UNITREE_G2")
+    runs.start(spec)
+    done = runs.wait_done(spec)
+    assert done["state"] == "failed:config", done
+    message = done["failure"]["message"]
+    assert "launch_finetune.py: error: --embodiment_tag: 'UNITREE_G2' is not one of" in message
+    assert done["attempt"] == 0
+
+
+def test_disk_full_is_retried_a_bounded_number_of_times(runs: Runs) -> None:
+    spec = runs.spec("lab-disk", env={"GROOT_STANDIN_FAIL": "disk_full"}, max_retries=1)
+    runs.start(spec)
+    done = runs.wait_done(spec)
+    assert done["state"] == "failed:disk", done
+    assert done["attempt"] == 1
+    assert "No space left on device" in done["failure"]["message"]
+    log = Path(spec["runs_root"], "lab-disk", "train.log").read_text()
+    assert log.count("attempt 0 of recipe") == 1 and log.count("attempt 1 of recipe") == 1
+
+
+def test_two_nodes_rendezvous_and_finish(runs: Runs) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    common = {"nnodes": 2, "rdzv_endpoint": f"127.0.0.1:{port}", "flags": {"max_steps": 20}}
+    node0 = runs.spec("lab-2n", runs_root="node0/runs", node_rank=0, **common)
+    node1 = runs.spec(
+        "lab-2n",
+        runs_root="node1/runs",
+        node_rank=1,
+        output_dir=str(runs.workspace / "node1" / "checkpoints" / "lab-2n"),
+        **common,
+    )
+    assert runs.start(node0)["command"].count("--num_gpus 2") == 1
+    runs.start(node1)
+    done0, done1 = runs.wait_done(node0, timeout=150), runs.wait_done(node1, timeout=150)
+    assert done0["state"] == "finished", done0
+    assert done1["state"] == "finished", done1
+    assert done0["step"] == 20
+    assert checkpoints.is_complete(Path(node0["output_dir"], "checkpoint-20"))
+    argv = json.loads(Path(node1["runs_root"], "lab-2n", "cmdline.json").read_text())["argv"]
+    assert "--node_rank=1" in argv
