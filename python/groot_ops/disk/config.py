@@ -67,6 +67,10 @@ class DiskGuardConfig:
     docker_prune_filter: str | None = None
     tmp_dir: str | None = None
     tmp_max_age_days: float = 7.0
+    # The watchdog measures only once the running runs' output dirs were quiet this long (a save and the
+    # rotation after it finished), waiting at most the timeout: deciding mid-save misjudges free space.
+    save_settle_seconds: float = 2.0
+    save_settle_timeout_seconds: float = 600.0
     # Step names to run, in this order; None means every step in the default order.
     steps: tuple[str, ...] | None = None
 
@@ -112,6 +116,8 @@ class DiskGuardConfig:
             "hf_repo_min_idle_days",
             "quarantine_max_age_days",
             "tmp_max_age_days",
+            "save_settle_seconds",
+            "save_settle_timeout_seconds",
         ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"disk guard config: {name} must be >= 0")
@@ -154,6 +160,8 @@ def _run_state(runs_root: str | None, recipe: str) -> str:
 
 
 _FLOATS = {
+    "save_settle_seconds",
+    "save_settle_timeout_seconds",
     "act_below_percent",
     "checkpoint_margin",
     "stop_at_percent",
