@@ -152,10 +152,6 @@ def test_export_and_upload_modules_end_to_end(hub, tmp_path):
 
     (tmp_path / "bad").mkdir()
     secret_bad, _ = _vault(tmp_path / "bad", "hf_revokedtoken1234567890abcdef")
-        _vault(tmp_path / "bad", "hf_revokedtoken1234567890abcdef")
-        if (tmp_path / "bad").mkdir() is None
-        else None
-    )
     failed = _run(tmp_path, playbook, secret_bad, password)
     assert failed.rc != 0 and "groot/demo-model" in failed.output and "HTTP 401" in failed.output
     for result in (check, first, second, failed):
