@@ -66,9 +66,6 @@ def _warm_start_weights(base: str, config: dict) -> dict | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-    import torch.distributed as dist
-
     rank, world_size = _world()
     if args.num_gpus != world_size:
         print(
@@ -77,6 +74,23 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # Data problems surface before torch is imported: a bad dataset fails in a second, not after start-up.
+    dataset_root = Path(args.dataset_path)
+    dataset = load_dataset(dataset_root)
+    meta = dataset_root / "meta"
+    if (meta / "stats.json").is_file() and (meta / "relative_stats.json").is_file():
+        problems = stale_stats_problems(dataset_root)
+        if problems:
+            from groot_ops.errors import InputError
+
+            raise InputError(
+                "refusing stale normalization statistics: " + "; ".join(problems),
+                path=str(meta / "stats.json"),
+            )
+
+    import torch
+    import torch.distributed as dist
+
     distributed = world_size > 1
     if distributed:
         dist.init_process_group("gloo")
@@ -93,18 +107,6 @@ def run(args: argparse.Namespace) -> int:
     if args.experiment_name:
         output_dir = output_dir / args.experiment_name
     embodiment = EMBODIMENT_TAGS[args.embodiment_tag]
-    dataset_root = Path(args.dataset_path)
-    dataset = load_dataset(dataset_root)
-    meta = dataset_root / "meta"
-    if (meta / "stats.json").is_file() and (meta / "relative_stats.json").is_file():
-        problems = stale_stats_problems(dataset_root)
-        if problems:
-            from groot_ops.errors import InputError
-
-            raise InputError(
-                "refusing stale normalization statistics: " + "; ".join(problems),
-                path=str(meta / "stats.json"),
-            )
     ensure_stats(dataset, is_main=rank == 0, log=log)
     barrier()
     stats, rel_stats = ensure_stats(dataset, is_main=False, log=log)

@@ -1,0 +1,80 @@
+"""Test helper: an inference-only model directory of the stand-in policy, written with numpy only.
+
+Server, probe and deploy tests need a servable checkpoint but not a training run; the weights are random,
+the files and formats are the ones launch_finetune.py writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+STANDIN_ROOT = Path(__file__).resolve().parent / "isaac_groot"
+if str(STANDIN_ROOT) not in sys.path:
+    sys.path.insert(0, str(STANDIN_ROOT))
+
+from gr00t.data.embodiment import ACTION_HORIZON  # noqa: E402
+from gr00t.data.normalization import build_statistics  # noqa: E402
+from gr00t.model.policy import EMBED_DIM, HIDDEN_DIM, model_config  # noqa: E402
+from gr00t.utils.safetensors_io import save_sharded  # noqa: E402
+
+STATE_RANGES = {
+    "left_leg": (0, 6),
+    "right_leg": (6, 12),
+    "waist": (12, 15),
+    "left_arm": (15, 22),
+    "right_arm": (22, 29),
+    "left_hand": (29, 30),
+    "right_hand": (30, 31),
+}
+ACTION_RANGES = {
+    "left_arm": (0, 7),
+    "right_arm": (7, 14),
+    "left_hand": (14, 15),
+    "right_hand": (15, 16),
+    "waist": (16, 19),
+    "base_height_command": (19, 20),
+    "navigate_command": (20, 23),
+}
+
+
+def _stats(dim: int) -> dict:
+    return {"mean": [0.0] * dim, "std": [1.0] * dim}
+
+
+def write_model_dir(dest: Path, *, seed: int = 0, tasks: tuple[str, ...] = ("Fold the towel.",)) -> Path:
+    rng = np.random.default_rng(seed)
+    dest.mkdir(parents=True, exist_ok=True)
+    config = model_config(state_dim=31, action_dim=23, tasks=list(tasks), base_model="nvidia/GR00T-N1.6-3B")
+    shapes = {
+        "task_embedding.weight": (len(config["task_vocab"]), EMBED_DIM),
+        "fc1.weight": (HIDDEN_DIM, 31 + EMBED_DIM),
+        "fc1.bias": (HIDDEN_DIM,),
+        "fc2.weight": (HIDDEN_DIM, HIDDEN_DIM),
+        "fc2.bias": (HIDDEN_DIM,),
+        "head.weight": (ACTION_HORIZON * 23, HIDDEN_DIM),
+        "head.bias": (ACTION_HORIZON * 23,),
+    }
+    weights = {k: (rng.standard_normal(v) * 0.1).astype(np.float32) for k, v in shapes.items()}
+    save_sharded(weights, dest)
+    rel = {
+        k: {"mean": [[0.0] * 7] * ACTION_HORIZON, "std": [[1.0] * 7] * ACTION_HORIZON}
+        for k in ("left_arm", "right_arm")
+    }
+    statistics = build_statistics(
+        {"observation.state": _stats(31), "action": _stats(23)},
+        rel,
+        STATE_RANGES,
+        ACTION_RANGES,
+        "unitree_g1",
+    )
+    (dest / "config.json").write_text(json.dumps(config, indent=2))
+    (dest / "statistics.json").write_text(json.dumps(statistics))
+    (dest / "processor_config.json").write_text(
+        json.dumps({"embodiment_tag": "unitree_g1", "action_horizon": 30})
+    )
+    (dest / "embodiment_id.json").write_text(json.dumps({"unitree_g1": 0}))
+    return dest
