@@ -22,7 +22,12 @@ def final_loss(output_dir: str) -> float:
 
 
 def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
-    spec = runs.spec("lab-a", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.08"})
+    spec = runs.spec(
+        "lab-a",
+        env={"GROOT_STANDIN_STEP_SLEEP_S": "0.08"},
+        disk_guard={"watch_path": str(runs.workspace), "act_below_percent": 0.0, "stop_at_percent": 0.0},
+        checkpoint_bytes=1024,
+    )
     planned = runs.start(spec, check=True)
     assert planned["action"] == "launch" and planned["changed"]
     assert not Path(spec["runs_root"], "lab-a").exists()  # check mode wrote nothing
@@ -52,7 +57,12 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
     run_dir = Path(spec["runs_root"], "lab-a")
     assert (run_dir / "exit_code").read_text().strip() == "0"
     assert (run_dir / "loss.png").read_bytes()[:4] == b"\x89PNG"
-    assert "Training finished" in (run_dir / "train.log").read_text()
+    log = (run_dir / "train.log").read_text()
+    assert "Training finished" in log
+    # The disk watchdog was asked once before each of the four saves, and each time it fit.
+    for step in (10, 20, 30, 40):
+        assert f"disk watchdog before checkpoint-{step} (needs " in log
+    assert log.count("bytes): ok") == 4
     assert json.loads((run_dir / "cmdline.json").read_text())["argv"][1:3] == ["-m", "torch.distributed.run"]
     assert not Path(spec["runs_root"], "active.json").exists()
 
@@ -165,3 +175,20 @@ def test_two_nodes_rendezvous_and_finish(runs: Runs) -> None:
     assert checkpoints.is_complete(Path(node0["output_dir"], "checkpoint-20"))
     argv = json.loads(Path(node1["runs_root"], "lab-2n", "cmdline.json").read_text())["argv"]
     assert "--node_rank=1" in argv
+
+
+def test_disk_watchdog_insufficient_stops_before_the_save(runs: Runs) -> None:
+    spec = runs.spec(
+        "lab-full",
+        env={"GROOT_STANDIN_STEP_SLEEP_S": "0.2"},
+        disk_guard={"watch_path": str(runs.workspace)},
+        checkpoint_bytes=10**18,  # no disk has an exabyte free: the watchdog must say insufficient
+    )
+    runs.start(spec)
+    done = runs.wait_done(spec)
+    assert done["state"] == "failed:disk", done
+    assert "stopped before checkpoint-10" in done["failure"]["message"]
+    assert "next checkpoint needs" in done["failure"]["message"]
+    assert done["attempt"] == 0 and done["step"] < 10
+    assert checkpoints.list_checkpoints(spec["output_dir"]) == []
+    assert not Path(spec["runs_root"], "active.json").exists()
