@@ -144,3 +144,13 @@ def release_lock(runs_root: str | os.PathLike[str], recipe: str, pid: int | None
     with contextlib.suppress(FileNotFoundError):
         lock_path(runs_root).unlink()
     return True
+
+
+def remove_stale_lock(runs_root: str | os.PathLike[str], seen: dict[str, Any]) -> bool:
+    """Remove the lock only if it is still the dead one we looked at (not a fresh launch's)."""
+    current = read_lock(runs_root)
+    if current != seen or lock_is_live(current):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        lock_path(runs_root).unlink()
+    return True

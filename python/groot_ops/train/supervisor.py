@@ -142,6 +142,9 @@ def start(
             ),
             "status": running,
         }
+    stale_lock = lock  # here a lock can only be one whose supervisor is gone
+    if stale_lock is not None:
+        result["stale_lock"] = stale_lock
     plan = _plan(parsed, argv)
     would_quarantine = checkpoints.quarantine_incomplete(
         parsed.checkpoint_dir, parsed.quarantine_path, check=True
@@ -161,6 +164,9 @@ def start(
         return {**result, "changed": True, "action": plan["action"]}
     if problems:
         raise InputError("; ".join(problems))
+    if stale_lock is not None:
+        # Its supervisor is gone (container restart, kill -9): the lock protects nothing any more.
+        runfiles.remove_stale_lock(parsed.runs_root, stale_lock)
     if not runfiles.try_acquire_lock(parsed.runs_root, parsed.recipe):
         raise GrootOpsError(
             f"another launch took the workstation lock {runfiles.lock_path(parsed.runs_root)} first"
