@@ -72,6 +72,7 @@ def test_publish_private_tags_commit_and_rerun_sends_nothing(hub_any, export):
     if hub_any.xet:
         assert hub_any.server.recorded("GET", "/xet-write-token/")
         assert not hub_any.server.recorded("PUT", "/_lfs/")
+        assert [p for p in hub_any.server.xet_cas_dir.rglob("*") if p.is_file()], "no chunks in the local CAS"
     else:
         assert hub_any.server.recorded("PUT", "/_lfs/")
 
