@@ -106,11 +106,16 @@ def docker_prune_step(ctx: StepContext, result: StepResult) -> StepResult:
             break
         if kind == "builder" and config.docker_prune_filter:
             continue
-        if ctx.check:
-            freed, deleted = cli.estimate(kind), False
-            ctx.simulated_freed += freed
-        else:
-            freed, deleted = cli.prune(kind)
+        try:
+            if ctx.check:
+                freed, deleted = cli.estimate(kind), False
+                ctx.simulated_freed += freed
+            else:
+                freed, deleted = cli.prune(kind)
+        except (GrootOpsError, OSError, subprocess.TimeoutExpired, ValueError) as exc:
+            # One engine problem must not cost the other steps (or the watchdog) their verdict.
+            result.errors.append(f"{kind}: {exc}")
+            continue
         result.freed_bytes += freed
         if freed or deleted:
             result.items.append(f"{kind} prune: {freed} bytes")

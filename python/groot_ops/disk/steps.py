@@ -54,6 +54,8 @@ class StepResult:
     items: list[str] = field(default_factory=list)
     protected: list[str] = field(default_factory=list)
     skipped: str | None = None
+    # Failures that did not stop the policy (a docker engine that does not answer).
+    errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -64,6 +66,8 @@ class StepResult:
         }
         if self.skipped:
             result["skipped"] = self.skipped
+        if self.errors:
+            result["errors"] = self.errors
         return result
 
 

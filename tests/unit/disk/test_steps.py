@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from groot_ops.disk.config import DiskGuardConfig
 from groot_ops.disk.docker_prune import parse_reclaimed, parse_size
@@ -231,3 +234,12 @@ def test_runs_discovered_from_status_files(workspace: Path, base_config: dict[st
     assert (ckpts / "done" / "checkpoint-20").exists()
     for recipe in ("busy", "crashed", "no-status"):
         assert len(list((ckpts / recipe).iterdir())) == 2
+
+
+def test_docker_engine_errors_are_reported_not_raised(workspace: Path, base_config: dict[str, Any]) -> None:
+    if shutil.which("docker") is None:
+        pytest.skip("no docker CLI")
+    config = {**base_config, "docker_prune": True, "docker_host": f"unix://{workspace}/no-engine.sock"}
+    report, _ = _run("docker", config, check=True)
+    assert report.items == []
+    assert report.errors and all("no-engine.sock" in e for e in report.errors)
