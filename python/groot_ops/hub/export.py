@@ -111,6 +111,12 @@ def _existing_files(export: Path) -> list[str]:
     )
 
 
+def list_export_files(export_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """``[{path, size}]`` of an existing export, card files excluded (the model card's file list)."""
+    export = Path(export_dir)
+    return [{"path": rel, "size": (export / rel).stat().st_size} for rel in _existing_files(export)]
+
+
 def export_inference_model(
     checkpoint_dir: str | os.PathLike[str],
     export_dir: str | os.PathLike[str],
