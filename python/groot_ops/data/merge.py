@@ -18,11 +18,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from groot_ops.atomic import link_or_copy, staged_directory
 from groot_ops.data import schema
-from groot_ops.data.convert import workers
+from groot_ops.data.convert import workers, write_parquet_hashed
 from groot_ops.data.fingerprint import dataset_fingerprint, read_record, tool_version, write_record
 from groot_ops.data.rawread import read_jsonl, read_parquet
 from groot_ops.errors import InputError
@@ -141,9 +140,10 @@ def merge_datasets(
     with staged_directory(output) as stage:
         jobs, lines = _plan(loaded, task_texts)
         with ThreadPoolExecutor(workers()) as pool:
-            links = list(pool.map(lambda job: _rewrite(stage, *job), jobs))
+            written = list(pool.map(lambda job: _rewrite(stage, *job), jobs))
         _write_meta(stage, loaded[0].info, lines, task_texts, frames)
-        fingerprint = dataset_fingerprint(stage)
+        fingerprint = dataset_fingerprint(stage, known={rel: digest for rel, digest, _ in written})
+        links = [how for _, _, how in written]
         write_record(stage, {"merge": wanted, "data_fingerprint": fingerprint})
     return {
         "changed": True,
@@ -179,7 +179,7 @@ def _plan(loaded: list[_Input], task_texts: list[str]) -> tuple[list[_Job], list
 
 def _rewrite(
     stage: Path, item: _Input, episode: dict[str, Any], new_index: int, start: int, lookup: np.ndarray
-) -> str:
+) -> tuple[str, str, str]:
     old = int(episode["episode_index"])
     length = int(episode["length"])
     path = item.data_path(old)
@@ -211,13 +211,12 @@ def _rewrite(
             if position >= 0
             else table.append_column(field, pa.array(values))
         )
-    target = stage / schema.data_file(new_index)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, target)
+    rel = schema.data_file(new_index)
+    digest = write_parquet_hashed(table, stage / rel)
     video = item.video_path(old)
     if not video.is_file():
         raise InputError("ego video missing", path=str(video), column=schema.EGO_VIDEO_KEY, episode=old)
-    return link_or_copy(video, stage / schema.video_file(new_index))
+    return rel, digest, link_or_copy(video, stage / schema.video_file(new_index))
 
 
 def _write_meta(

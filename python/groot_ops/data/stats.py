@@ -27,39 +27,91 @@ from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl, rea
 from groot_ops.errors import InputError
 
 
+def _linear(part_lo: float, part_hi: float, frac: float) -> float:
+    # numpy's _lerp, so results agree with np.quantile to the last bit in most cases.
+    diff = part_hi - part_lo
+    return part_lo + diff * frac if frac < 0.5 else part_hi - diff * (1 - frac)
+
+
+def _order_statistics(row: np.ndarray, ranks: list[int]) -> dict[int, float]:
+    """Exact k-th smallest values of ``row`` for every k in ``ranks``.
+
+    Only the tails are needed for q01/q99. A strided sample gives a bound that keeps a little more
+    than the needed tail; every value beyond the bound is selected with one comparison and only that
+    small subset is partitioned. Values equal to the bound are all kept, so the subset is exactly
+    the ``count`` smallest (or largest) values and its order statistics are the row's. When the
+    sample misjudges the bound, the whole row is partitioned instead.
+    """
+    n = row.size
+    out: dict[int, float] = {}
+    low = sorted(k for k in ranks if k < n / 2)
+    high = sorted(k for k in ranks if k >= n / 2)
+    if n < 8192:
+        part = np.partition(row, sorted(set(ranks)))
+        return {k: float(part[k]) for k in ranks}
+    step = max(1, n // 4096)
+    sample = np.sort(row[::step])
+    if low:
+        need = low[-1] + 1
+        guess = min(sample.size - 1, int(need / n * sample.size * 1.5) + 8)
+        subset = row[row <= sample[guess]]
+        if subset.size >= need:
+            part = np.partition(subset, low)
+            out.update({k: float(part[k]) for k in low})
+        else:
+            part = np.partition(row, low)
+            out.update({k: float(part[k]) for k in low})
+    if high:
+        need = n - high[0]
+        guess = max(0, sample.size - 1 - int(need / n * sample.size * 1.5) - 8)
+        subset = row[row >= sample[guess]]
+        if subset.size >= need:
+            offset = n - subset.size
+            part = np.partition(subset, [k - offset for k in high])
+            out.update({k: float(part[k - offset]) for k in high})
+        else:
+            part = np.partition(row, high)
+            out.update({k: float(part[k]) for k in high})
+    return out
+
+
 def quantiles(row: np.ndarray, probs: tuple[float, ...]) -> list[float]:
-    """numpy's default ("linear") quantiles of a 1-D array, via one partition."""
+    """numpy's default ("linear") quantiles of a 1-D array."""
     n = row.size
     positions = [p * (n - 1) for p in probs]
-    kth = sorted(
+    ranks = sorted(
         {int(np.floor(x)) for x in positions} | {min(int(np.floor(x)) + 1, n - 1) for x in positions}
     )
-    part = np.partition(row, kth)
+    values = _order_statistics(row, ranks)
     out = []
     for x in positions:
         lo = int(np.floor(x))
-        hi = min(lo + 1, n - 1)
-        a, b = float(part[lo]), float(part[hi])
-        frac = x - lo
-        # Same lerp as numpy's _lerp, so results agree to the last bit in most cases.
-        out.append(a + (b - a) * frac if frac < 0.5 else b - (b - a) * (1 - frac))
+        out.append(_linear(values[lo], values[min(lo + 1, n - 1)], x - lo))
     return out
 
 
 def row_stats(block: np.ndarray) -> dict[str, list[float]]:
     """Stats of each row of a (dims, n) float32 block: float64 accumulation, exact quantiles."""
-    out: dict[str, list[float]] = {k: [] for k in ("mean", "std", "min", "max", "q01", "q99")}
-    for row in block:
-        mean = float(row.mean(dtype=np.float64))
-        centered = row.astype(np.float64) - mean
-        out["mean"].append(mean)
-        out["std"].append(float(np.sqrt(np.mean(centered * centered))))
-        out["min"].append(float(row.min()))
-        out["max"].append(float(row.max()))
-        q01, q99 = quantiles(row, (0.01, 0.99))
-        out["q01"].append(q01)
-        out["q99"].append(q99)
-    return out
+    n = block.shape[1]
+    mean = np.empty(block.shape[0], dtype=np.float64)
+    std = np.empty_like(mean)
+    # Two-pass variance in float64, a few rows at a time to bound the temporary (~64 MB).
+    rows_per_pass = max(1, (64 << 20) // max(1, n * 8))
+    for first in range(0, block.shape[0], rows_per_pass):
+        rows = slice(first, first + rows_per_pass)
+        part = block[rows].astype(np.float64)
+        mean[rows] = part.mean(axis=1)
+        part -= mean[rows, None]
+        std[rows] = np.sqrt(np.einsum("ij,ij->i", part, part) / n)
+    q = [quantiles(row, (0.01, 0.99)) for row in block]
+    return {
+        "mean": mean.tolist(),
+        "std": std.tolist(),
+        "min": block.min(axis=1).astype(np.float64).tolist(),
+        "max": block.max(axis=1).astype(np.float64).tolist(),
+        "q01": [a for a, _ in q],
+        "q99": [b for _, b in q],
+    }
 
 
 def _episodes(root: Path, info: dict[str, Any]) -> list[tuple[int, int, Path]]:
@@ -137,11 +189,13 @@ def relative_stats(
         if starts.size == 0:
             raise InputError(f"no episode is at least {horizon} frames long: relative stats undefined")
         state_slice, action_slice = groups[name]
-        base = state[state_slice][:, starts]
+        # np.take keeps C order; fancy indexing on axis 1 gives F order, making row reductions strided.
+        base = np.take(state[state_slice], starts, axis=1)
         arm = action[action_slice]
         steps: dict[str, list[list[float]]] = {k: [] for k in ("max", "min", "q01", "q99", "mean", "std")}
         for step in range(horizon):
-            block = arm[:, starts + step] - base
+            block = np.take(arm, starts + step, axis=1)
+            block -= base
             per_dim = row_stats(block)
             for key in steps:
                 steps[key].append(per_dim[key])
