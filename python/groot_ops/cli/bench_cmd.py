@@ -26,13 +26,16 @@ def _data(args: argparse.Namespace) -> int:
     print(
         f"dataset: {result['episodes']} episodes, {result['frames']} frames, "
         f"{result['raw_parquet_mb']} MB raw parquet; {result['cpus']} CPUs, {result['workers']} workers\n"
-        f"convert: {result['convert_s']} s vs read+rewrite floor {result['floor_s']} s "
-        f"= {result['convert_vs_floor']}x (no-op re-run {result['convert_noop_s']} s)\n"
-        f"stats:   {stats['seconds']:.2f} s, peak RSS {stats['peak_rss_mb']:.0f} MB "
-        f"({stats['rss_after_imports_mb']:.0f} MB after imports)\n"
-        f"merge:   {args.merge_inputs} datasets ({result['merge_frames']} frames) in {result['merge_s']} s, "
+        f"convert: {result['convert_s']} s wall / {result['convert_cpu_s']} s CPU vs read+rewrite floor "
+        f"{result['floor_s']} s / {result['floor_cpu_s']} s = {result['convert_vs_floor']}x wall, "
+        f"{result['convert_vs_floor_cpu']}x CPU (no-op re-run {result['convert_noop_s']} s)\n"
+        f"stats:   {stats['seconds']:.2f} s wall / {stats['cpu_s']:.2f} s CPU, peak RSS "
+        f"{stats['peak_rss_mb']:.0f} MB ({stats['rss_after_imports_mb']:.0f} MB after imports)\n"
+        f"merge:   {args.merge_inputs} datasets ({result['merge_frames']} frames) in "
+        f"{result['merge_s']} s wall / {result['merge_cpu_s']} s CPU, "
         f"video bytes added {result['merge_video_bytes_added']}\n"
-        f"stats of the merge: {merged['seconds']:.2f} s, peak RSS {merged['peak_rss_mb']:.0f} MB"
+        f"stats of the merge: {merged['seconds']:.2f} s wall / {merged['cpu_s']:.2f} s CPU, "
+        f"peak RSS {merged['peak_rss_mb']:.0f} MB"
     )
     return 0
 
