@@ -32,18 +32,22 @@ def check_provision(recipe: dict[str, Any], nodes: list[str]) -> None:
         assert inspect("network", layout.NETWORK)["Internal"] is True
 
 
-def check_datasets(recipe: dict[str, Any], seeded: dict[str, str]) -> None:
+def check_datasets(recipe_name: str, recipe: dict[str, Any], seeded: dict[str, str]) -> None:
     from groot_ops.data.validate import validate_dataset
 
-    groot = workspace() / "datasets" / "groot"
-    produced = sorted(p.parent.parent for p in groot.glob("*/meta/groot_ops.json"))
-    assert produced, f"no converted dataset under {groot}"
-    for dataset in produced:
-        report = validate_dataset(dataset)
-        assert report["ok"], f"{dataset}: {report['problems']}"
-    provenance = json.dumps([json.loads((d / "meta/groot_ops.json").read_text()) for d in produced])
-    for entry in recipe["datasets"]:
-        # Downloaded at the commit the lab Hub holds for it, and that SHA recorded.
-        assert seeded[entry["repo_id"]] in provenance, f"{entry['repo_id']}: seeded SHA not in provenance"
+    record_path = workspace() / "datasets" / "provenance" / f"{recipe_name}.json"
+    assert record_path.exists(), f"the datasets stage recorded no provenance at {record_path}"
+    record = json.loads(record_path.read_text())
+    # Downloaded at the commit the lab Hub holds for each dataset, and that SHA recorded.
+    shas = {entry["repo_id"]: entry["sha"] for entry in record["datasets"]}
+    assert shas == {d["repo_id"]: seeded[d["repo_id"]] for d in recipe["datasets"]}
+    training = Path(record["training_dataset"])
+    assert training.is_relative_to(workspace()), f"{training} is outside the lab workspace"
     if len(recipe["datasets"]) > 1:
-        assert any(d.name.endswith("-merged") for d in produced), f"no merged dataset in {groot}"
+        assert training.name.endswith("-merged"), (
+            f"{len(recipe['datasets'])} datasets but {training} is not merged"
+        )
+    report = validate_dataset(training)
+    assert report["ok"], f"{training}: {report['problems']}"
+    assert report["episodes"] == record["episodes"] and report["frames"] == record["frames"]
+    assert (training / "meta" / "stats.json").exists()

@@ -106,7 +106,7 @@ def test_pipeline_stage_by_stage_then_unchanged(lab: dict[str, Any]) -> None:
         if stage == "provision":
             checks.check_provision(recipe, ["lab-ws"])
         elif stage == "datasets":
-            checks.check_datasets(recipe, lab["hub"]["datasets"])
+            checks.check_datasets(RECIPE, recipe, lab["hub"]["datasets"])
     missing = [s for s in stages.PIPELINE if s not in built]
     if missing:
         # The next stage is not built yet: calling it must fail loudly, never pass.
