@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import socket
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from groot_ops.train import supervisor
 from tests.ansible_helpers import AnsibleResult, run_playbook, write_local_inventory
-from tests.integration.train.conftest import STANDIN
+from tests.integration.train.conftest import STANDIN, Runs
 
 pytestmark = pytest.mark.timeout(300)
 HOST = "trainer-1"
@@ -25,8 +29,8 @@ class TrainStage:
         self.inventory = write_local_inventory(tmp_path / "hosts.yml", {"trainers": [HOST]})
         self.status_dest = tmp_path / "status"
 
-    def vars_file(self) -> Path:
-        recipe = {
+    def vars_file(self, **recipe_over: Any) -> Path:
+        recipe: dict[str, Any] = {
             "datasets": [
                 {"name": "towel", "repo_id": "unitreerobotics/G1_Dex1_Fold_Towel", "revision": "main"}
             ],
@@ -42,6 +46,7 @@ class TrainStage:
                 "use_wandb": False,
             },
             "hub": {"repo_id": "test/model", "private": True},
+            **recipe_over,
         }
         data = {
             "groot_recipes": {"it-train": recipe},
@@ -61,7 +66,9 @@ class TrainStage:
         path.write_text(yaml.safe_dump(data))
         return path
 
-    def run(self, playbook: str, *, check: bool = False, wait: bool = False) -> AnsibleResult:
+    def run(
+        self, playbook: str, *, check: bool = False, wait: bool = False, **recipe_over: Any
+    ) -> AnsibleResult:
         extra: dict[str, object] = {"recipe": "it-train"}
         if wait:
             extra["wait"] = True
@@ -69,7 +76,7 @@ class TrainStage:
             playbook,
             inventory=self.inventory,
             extra_vars=extra,
-            extra_vars_files=[self.vars_file()],
+            extra_vars_files=[self.vars_file(**recipe_over)],
             check=check,
             diff=check,
             timeout=240,
@@ -111,3 +118,62 @@ def test_train_playbook_check_launch_wait_idempotent_and_status(tmp_path: Path, 
         if path.is_file() and path.suffix != ".png":
             assert SECRET not in path.read_text(errors="replace"), path
     assert json.loads((run_dir / "cmdline.json").read_text())["secret_env"] == ["WANDB_API_KEY"]
+
+
+def test_refused_while_another_recipe_trains_then_config_error_fails_the_wait(
+    tmp_path: Path, groot_dataset: Path
+) -> None:
+    stage = TrainStage(tmp_path, groot_dataset)
+    other = Runs(stage.workspace, groot_dataset).spec(
+        "other-recipe", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.5"}, flags={"max_steps": 400}
+    )
+    supervisor.start(other)
+    try:
+        refused = stage.run("playbooks/train.yml")
+        assert refused.rc != 0
+        assert "refused: recipe other-recipe is training on this workstation" in refused.output
+    finally:
+        supervisor.stop(other["runs_root"], "other-recipe")
+
+    bad = stage.run("playbooks/train.yml", wait=True, embodiment_tag="UNITREE_G2")
+    assert bad.rc != 0
+    assert "training it-train is failed:config" in bad.output
+    assert "launch_finetune.py: error: --embodiment_tag: 'UNITREE_G2' is not one of" in bad.output
+
+
+def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset: Path) -> None:
+    stage = TrainStage(tmp_path, groot_dataset)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    node1 = stage.workspace / "node1"
+    hosts = {
+        "trainer-1": base,
+        "trainer-2": {
+            **base,
+            "finetune_runs_root": str(node1 / "runs"),
+            "finetune_output_dir": str(node1 / "checkpoints" / "it-train"),
+        },
+    }
+    stage.inventory.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "vars": {"finetune_rdzv_address": "127.0.0.1", "finetune_rdzv_port": port},
+                    "children": {"trainers": {"hosts": hosts}},
+                }
+            }
+        )
+    )
+    result = stage.run("playbooks/train.yml", wait=True)
+    assert result.rc == 0, result.describe()
+    assert "it-train on trainer-1: finished at step 20/20" in result.output
+    assert "it-train on trainer-2: finished" in result.output
+    argv0 = json.loads((stage.workspace / "runs" / "it-train" / "cmdline.json").read_text())["argv"]
+    argv1 = json.loads((node1 / "runs" / "it-train" / "cmdline.json").read_text())["argv"]
+    for argv, rank in ((argv0, 0), (argv1, 1)):
+        assert "--nnodes=2" in argv and f"--node_rank={rank}" in argv
+        assert f"--rdzv_endpoint=127.0.0.1:{port}" in argv
+        assert argv[argv.index("--num_gpus") + 1] == "2"
+    assert (stage.workspace / "checkpoints" / "it-train" / "checkpoint-20" / "trainer_state.json").is_file()
