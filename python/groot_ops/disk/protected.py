@@ -52,7 +52,8 @@ class ProtectedSet:
 
 
 def build_protected_set(config: DiskGuardConfig) -> ProtectedSet:
-    """Base model cache, newest complete checkpoint of every run, exports, datasets in use, user paths."""
+    """Base model cache, running runs' output dirs and the newest complete checkpoint of finished runs,
+    exports, datasets in use, user paths."""
     from groot_ops.disk.checkpoints import complete_checkpoints
 
     entries: list[tuple[str, str]] = []
@@ -62,6 +63,10 @@ def build_protected_set(config: DiskGuardConfig) -> ProtectedSet:
         for repo_id in config.dataset_repo_ids:
             entries.append((str(Path(config.hf_cache) / _cache_folder("dataset", repo_id)), "dataset in use"))
     for run in config.all_runs():
+        if run.state == "running":
+            # A save may be in flight in there; no step has any business inside a running run.
+            entries.append((run.output_dir, "output dir of a running run"))
+            continue
         complete = complete_checkpoints(Path(run.output_dir))
         if complete:
             entries.append((str(complete[-1]), "newest complete checkpoint"))

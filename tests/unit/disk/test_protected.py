@@ -112,7 +112,10 @@ def test_build_protected_set(workspace: Path, base_config: dict[str, Any]) -> No
     cfg = DiskGuardConfig.from_dict(
         {
             **base_config,
-            "runs": [{"output_dir": str(run), "state": "running"}],
+            "runs": [
+                {"output_dir": str(run), "state": "finished"},
+                {"output_dir": str(workspace / "checkpoints" / "busy"), "state": "running"},
+            ],
             "dataset_repo_ids": ["u/G1_Fold"],
             "datasets_in_use": [str(workspace / "datasets" / "groot")],
             "protected_paths": [str(workspace / "keep-me")],
@@ -122,5 +125,6 @@ def test_build_protected_set(workspace: Path, base_config: dict[str, Any]) -> No
     assert str(newest) in protected
     assert str(run / "checkpoint-10") not in protected
     assert str(run / "checkpoint-30") not in protected
+    assert str(workspace / "checkpoints" / "busy") in protected
     for path in (base, ds, workspace / "exports", workspace / "datasets" / "groot", workspace / "keep-me"):
         assert str(path) in protected

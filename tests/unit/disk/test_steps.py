@@ -243,3 +243,15 @@ def test_docker_engine_errors_are_reported_not_raised(workspace: Path, base_conf
     report, _ = _run("docker", config, check=True)
     assert report.items == []
     assert report.errors and all("no-engine.sock" in e for e in report.errors)
+
+
+def test_tmp_never_reaches_into_a_running_run(workspace: Path, base_config: dict[str, Any]) -> None:
+    # An operator who put the workspace under the tmp dir: old entries holding a running run are refused.
+    run = workspace / "tmp" / "ws" / "checkpoints" / "towel"
+    checkpoint(run, 10, complete=False)
+    age(workspace / "tmp" / "ws", 30)
+    config = {**base_config, "runs": [{"output_dir": str(run), "state": "running"}], "tmp_max_age_days": 7}
+    done, _ = _run("tmp", config)
+    assert done.items == []
+    assert done.protected and "running run" in done.protected[0]
+    assert (run / "checkpoint-10" / "model.safetensors").exists()
