@@ -95,4 +95,5 @@ def test_playbook_argv_passes_the_lab_vault_as_a_file(tmp_path: Path) -> None:
     assert argv[argv.index("--vault-password-file") + 1] == str(tmp_path / ".lab/vault-pass")
     assert f"@{tmp_path}/.lab/vault.yml" in argv
     assert "recipe=lab-demo" in argv
+    assert argv[argv.index("--skip-tags") + 1] == "gpu"
     assert not any("hf_" in arg for arg in argv)

@@ -85,6 +85,8 @@ def playbook_argv(
         # The lab vault is generated per lab (never committed); see groot_ops.lab.vault.
         "-e", f"@{paths.vault_file}",
         "--vault-password-file", str(paths.vault_password_file),
+        # The lab has no GPU: steps that need one are tagged `gpu` by their roles.
+        "--skip-tags", "gpu",
     ]  # fmt: skip
     if check:
         argv += ["--check", "--diff"]
