@@ -1,4 +1,7 @@
-"""The groot_disk_guard module run by ansible on localhost: report, check mode, diff, failures."""
+"""The groot_disk_guard module run by ansible on localhost: report, check mode, diff, failures.
+
+One check-mode run keeps this cheap; deletion and idempotence are covered by the cleanup.yml test.
+"""
 
 from __future__ import annotations
 
@@ -62,12 +65,5 @@ def test_module_report_check_clean_and_failures(tmp_path: Path) -> None:
     assert str(wheel) in res["Clean"]["diff"]["before"]
     assert wheel.exists(), "check mode deleted"
 
-    ran = run_playbook(
-        tmp_path / "play.yml", inventory=tmp_path / "hosts.yml", extra_vars={"cfg": cfg}, env=env
-    )
-    res = _results(ran.stdout)
-    assert res["Clean"]["changed"] is True
-    assert "diff" not in res["Clean"], "diff is returned only with --diff"
-    assert not wheel.exists()
     assert res["Short"]["failed"] is True and str(tmp_path) in res["Short"]["msg"]
     assert res["Bad config"]["failed"] is True and "act_below_precent" in res["Bad config"]["msg"]
