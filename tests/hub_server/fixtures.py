@@ -21,6 +21,7 @@ from tests.hub_server.server import HubServer
 
 WRITE_TOKEN = "hf_testwritetoken0123456789abcdef"
 OTHER_TOKEN = "hf_othertoken9876543210fedcba"
+READ_TOKEN = "hf_readonlytoken5555555555aaaa"
 
 
 @dataclass
@@ -52,7 +53,10 @@ def _start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, xet: bool) -> Ite
     monkeypatch.setenv("HF_HUB_DISABLE_XET", "0" if xet else "1")
     cas = tmp_path / "xet-cas" if xet else None
     server = HubServer(
-        tmp_path / "hub-storage", tokens={WRITE_TOKEN: "groot", OTHER_TOKEN: "other"}, xet_cas_dir=cas
+        tmp_path / "hub-storage",
+        tokens={WRITE_TOKEN: "groot", OTHER_TOKEN: "other", READ_TOKEN: "reader"},
+        xet_cas_dir=cas,
+        read_only_tokens={READ_TOKEN},
     )
     with server:
         yield HubHandle(server=server, token=WRITE_TOKEN, xet=xet)

@@ -88,10 +88,12 @@ class HubServer:
         host: str = "127.0.0.1",
         port: int = 0,
         xet_cas_dir: str | Path | None = None,
+        read_only_tokens: set[str] | frozenset[str] = frozenset(),
     ) -> None:
         self.storage = Storage(Path(root))
-        # token -> user name; every valid token may write (a test Hub has no permissions model).
+        # token -> user name; every valid token may write except those in read_only_tokens (403).
         self.tokens = dict(tokens or {})
+        self.read_only_tokens = frozenset(read_only_tokens)
         self.xet_cas_dir = Path(xet_cas_dir) if xet_cas_dir else None
         self.faults: list[Fault] = []
         self.requests: list[RecordedRequest] = []
@@ -272,6 +274,8 @@ class _HubHandler(BaseHTTPRequestHandler):
     def _require_write(self) -> None:
         if self.token is None:
             raise HubError(401, "You must be authenticated to write")
+        if self.token in self.server_state.read_only_tokens:
+            raise HubError(403, "You don't have the rights to write with this (read) token")
 
     def _repo(self, repo_type: str, repo_id: str, *, write: bool = False) -> Repo:
         if write:
@@ -288,7 +292,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         if parts[:1] == ["_test"]:
             return self._test_api(parts[1:])
         if parts[:2] == ["api", "whoami-v2"]:
-            self._require_write()
+            if self.token is None:
+                raise HubError(401, "You must be authenticated")
             user = self.server_state.tokens[self.token or ""]
             return self._send(
                 200, {"type": "user", "name": user, "orgs": [], "auth": {"type": "access_token"}}

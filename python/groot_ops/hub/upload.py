@@ -130,7 +130,8 @@ def publish_folder(
         }
     commit = head
     if content_changed:
-        retry("create repo", lambda: api.create_repo(repo_id, private=private, exist_ok=True))
+        if head is None:
+            retry("create repo", lambda: api.create_repo(repo_id, private=private, exist_ok=True))
         uploaded = retry(
             "upload",
             lambda: api.upload_folder(

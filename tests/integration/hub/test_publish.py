@@ -14,7 +14,7 @@ from groot_ops.hub.modelcard import write_model_card
 from groot_ops.hub.retry import HubAuthError
 from groot_ops.hub.upload import publish_folder
 from tests.checkpoint_factory import write_checkpoint
-from tests.hub_server.fixtures import OTHER_TOKEN
+from tests.hub_server.fixtures import OTHER_TOKEN, READ_TOKEN
 
 REPO = "groot/g1-hospitality-7ds"
 SHA_A = "a" * 40
@@ -169,3 +169,14 @@ def test_other_users_token_can_read_public_only(hub, export):
     from huggingface_hub import HfApi
 
     assert HfApi(endpoint=hub.url, token=OTHER_TOKEN).repo_info(REPO).private is False
+
+
+def test_read_only_token_fails_fast_with_403(hub, export):
+    publish_folder(str(export), REPO, token=hub.token, endpoint=hub.url)
+    (export / "config.json").unlink()
+    (export / "config.json").write_text("{}")
+    hub.server.clear_requests()
+    with pytest.raises(HubAuthError, match=rf"on {REPO} \(HTTP 403\)") as info:
+        publish_folder(str(export), REPO, token=READ_TOKEN, endpoint=hub.url, backoff_s=5)
+    assert READ_TOKEN not in str(info.value)
+    assert [r.status for r in hub.server.recorded() if r.status >= 400] == [403]
