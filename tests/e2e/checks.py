@@ -51,3 +51,58 @@ def check_datasets(recipe_name: str, recipe: dict[str, Any], seeded: dict[str, s
     assert report["ok"], f"{training}: {report['problems']}"
     assert report["episodes"] == record["episodes"] and report["frames"] == record["frames"]
     assert (training / "meta" / "stats.json").exists()
+
+
+def check_train(recipe_name: str, recipe: dict[str, Any], hosts: list[str]) -> None:
+    """Training ran to its last step on every node; the final checkpoint is complete.
+
+    Only the global rank 0 writes checkpoints and torchrun's c10d rendezvous decides which node
+    that is, so the checkpoint is looked for on every node rather than on the rendezvous host.
+    """
+    from groot_ops.train.checkpoints import is_complete
+
+    max_steps = int(recipe["training"]["max_steps"])
+    for host in hosts:
+        status_path = workspace(host) / "runs" / recipe_name / "status.json"
+        assert status_path.exists(), f"{host}: no {status_path}"
+        status = json.loads(status_path.read_text())
+        assert status["state"] == "finished", f"{host}: training state {status['state']}: {status}"
+    finals = [
+        workspace(host) / "checkpoints" / recipe_name / f"checkpoint-{max_steps}"
+        for host in hosts
+        if (workspace(host) / "checkpoints" / recipe_name / f"checkpoint-{max_steps}").exists()
+    ]
+    assert len(finals) == 1, f"expected the final checkpoint on exactly one node, found {finals}"
+    assert is_complete(finals[0]), f"{finals[0]} is incomplete"
+
+
+def check_publish(recipe: dict[str, Any], token: str) -> None:
+    """The export is on the lab Hub as a private repo with its model card, inference files only."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    from groot_ops.lab.hub import LOCAL_URL
+
+    repo_id = recipe["hub"]["repo_id"]
+    info = HfApi(endpoint=LOCAL_URL, token=token).model_info(repo_id)
+    assert info.private is True
+    files = {s.rfilename for s in info.siblings or []}
+    assert "README.md" in files, f"{repo_id}: no model card in {sorted(files)}"
+    assert not {f for f in files if f.split("/")[-1].startswith(("optimizer", "rng_state", "scheduler"))}
+    try:
+        HfApi(endpoint=LOCAL_URL, token=False).model_info(repo_id)
+    except HfHubHTTPError:
+        pass
+    else:
+        raise AssertionError(f"{repo_id} is readable without a token")
+
+
+def check_deploy(recipe: dict[str, Any]) -> None:
+    """groot-server is running and answers the ZMQ probe (ping, then a canned get_action)."""
+    from groot_ops.probe import probe_server
+
+    info = inspect("container", "groot-server")
+    assert info is not None and info["State"]["Running"], "groot-server is not running"
+    port = int(recipe.get("deploy", {}).get("port", 5555))
+    result = probe_server("127.0.0.1", port, request_timeout_s=10.0, startup_timeout_s=60.0)
+    assert result["ok"], f"groot-server probe failed: {result}"

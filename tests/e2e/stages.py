@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# Each stage needs the one before it; preflight is read-only and stands alone.
 PIPELINE = ("provision", "datasets", "train", "publish", "deploy")
+INDEPENDENT = ("preflight",)
 PLACEHOLDER_MARK = "is not implemented yet"
 
 
