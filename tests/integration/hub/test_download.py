@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -144,6 +145,25 @@ def test_dropped_connection_mid_get_resumes(hub, raw_dataset, tmp_path):
     assert (out / rel).read_bytes() == (raw_dataset / rel).read_bytes()
     gets = hub.server.recorded("GET", r"episode_000001\.parquet$")
     assert len(gets) >= 2 and gets[0].sent_bytes < (raw_dataset / rel).stat().st_size
+
+
+def test_drop_after_the_first_chunk_resumes_with_range(hub, tmp_path):
+    from huggingface_hub import constants
+
+    # The client writes whole DOWNLOAD_CHUNK_SIZE chunks; half of this file is more than one chunk,
+    # so after the drop it holds bytes to keep and must ask for the rest with a Range request.
+    src = tmp_path / "big"
+    big = src / "data" / "chunk-000" / "episode_000000.parquet"
+    big.parent.mkdir(parents=True)
+    big.write_bytes(os.urandom(int(constants.DOWNLOAD_CHUNK_SIZE * 2.2)))
+    hub.seed("unitreerobotics/big", src)
+    fault = hub.server.inject("GET", r"/resolve/.*episode_000000\.parquet$", mode="drop")
+    out = tmp_path / "out"
+    download_dataset("unitreerobotics/big", "main", str(out), endpoint=hub.url, backoff_s=0.05)
+    assert fault.hits == 1
+    assert (out / "data/chunk-000/episode_000000.parquet").read_bytes() == big.read_bytes()
+    gets = hub.server.recorded("GET", r"episode_000000\.parquet$")
+    assert gets[-1].status == 206 and gets[-1].headers["range"] == f"bytes={constants.DOWNLOAD_CHUNK_SIZE}-"
 
 
 def test_target_that_is_a_file_is_refused(hub, raw_dataset, tmp_path):
