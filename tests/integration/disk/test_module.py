@@ -38,6 +38,20 @@ PLAY = """
         config: "{{ cfg | combine({'act_below_precent': 5}) }}"
       register: bad
       ignore_errors: true
+    - name: Config entry point of the role
+      ansible.builtin.include_role:
+        name: disk_guard
+        tasks_from: config
+      vars:
+        disk_guard_workspace: /ws
+    - name: Config built
+      ansible.builtin.assert:
+        that:
+          - disk_guard_config.watch_path == '/ws/checkpoints'
+          - disk_guard_config.runs_root == '/ws/runs'
+          - disk_guard_config.target == 'watermark'
+          - disk_guard_config.docker_prune is false
+          - disk_guard_config.steps is none
 """
 
 
@@ -67,3 +81,4 @@ def test_module_report_check_clean_and_failures(tmp_path: Path) -> None:
 
     assert res["Short"]["failed"] is True and str(tmp_path) in res["Short"]["msg"]
     assert res["Bad config"]["failed"] is True and "act_below_precent" in res["Bad config"]["msg"]
+    assert not res["Config built"].get("failed"), res["Config built"]
