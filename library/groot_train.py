@@ -69,13 +69,20 @@ options:
     type: int
     default: 1
   rdzv_endpoint:
-    description: C(host:port) of the c10d rendezvous on the first host (multi-node only).
+    description: C(host:port) of the rendezvous on the first host (multi-node only).
     type: str
     default: ""
   rdzv_id:
-    description: Rendezvous id; defaults to the recipe name.
+    description: Rendezvous id (c10d only); defaults to the recipe name.
     type: str
     default: ""
+  rdzv_backend:
+    description:
+      - C(static) (C(--master_addr/--master_port)) makes O(node_rank) 0, the first host, global rank 0, which
+        writes the checkpoints; C(c10d) assigns ranks in joining order.
+    type: str
+    choices: [static, c10d]
+    default: static
   warm_start_from:
     description:
       - Checkpoint used as base weights for a new run (fresh optimizer and schedule). This is a warm start,
@@ -207,6 +214,7 @@ SPEC_KEYS = (
     "nproc_per_node",
     "rdzv_endpoint",
     "rdzv_id",
+    "rdzv_backend",
     "warm_start_from",
     "env",
     "max_retries",
@@ -259,6 +267,7 @@ def main() -> None:
             "nproc_per_node": {"type": "int", "default": 1},
             "rdzv_endpoint": {"type": "str", "default": ""},
             "rdzv_id": {"type": "str", "default": ""},
+            "rdzv_backend": {"type": "str", "choices": ["static", "c10d"], "default": "static"},
             "warm_start_from": {"type": "path"},
             "env": {"type": "dict", "default": {}},
             "secrets": {"type": "dict", "default": {}, "no_log": True},

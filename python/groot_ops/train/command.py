@@ -35,13 +35,16 @@ def torchrun_argv(spec: TrainSpec) -> list[str]:
     if spec.nnodes == 1:
         # standalone picks a free local port, so two workstations' runs never collide on 29500.
         argv.append("--standalone")
-    else:
+    elif spec.rdzv_backend == "c10d":
         argv += [
             f"--node_rank={spec.node_rank}",
             "--rdzv_backend=c10d",
             f"--rdzv_endpoint={spec.rdzv_endpoint}",
             f"--rdzv_id={spec.rendezvous_id}",
         ]
+    else:
+        host, _, port = spec.rdzv_endpoint.rpartition(":")
+        argv += [f"--node_rank={spec.node_rank}", f"--master_addr={host}", f"--master_port={port}"]
     argv.append(str(Path(spec.isaac_groot_dir) / LAUNCH_SCRIPT))
     base = spec.warm_start_from or spec.base_model_path
     argv += [

@@ -60,6 +60,9 @@ class TrainSpec:
     nproc_per_node: int = 1
     rdzv_endpoint: str = ""
     rdzv_id: str = ""
+    # static: --node_rank decides the global ranks, so node 0 (the first host) is global rank 0 and holds
+    # the checkpoints; c10d assigns ranks in joining order (any host may end up writing them).
+    rdzv_backend: str = "static"
     warm_start_from: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     max_retries: int = 2
@@ -166,6 +169,12 @@ def _check(spec: TrainSpec) -> None:
         raise _fail(f"node_rank {spec.node_rank} is outside 0..{spec.nnodes - 1}")
     if spec.nnodes > 1 and not spec.rdzv_endpoint:
         raise _fail(f"nnodes={spec.nnodes} needs rdzv_endpoint (host:port of the first training host)")
+    if spec.rdzv_backend not in ("static", "c10d"):
+        raise _fail(f"rdzv_backend must be static or c10d, got {spec.rdzv_backend!r}")
+    if spec.rdzv_endpoint:
+        host, _, port = spec.rdzv_endpoint.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise _fail(f"rdzv_endpoint {spec.rdzv_endpoint!r} must be host:port")
     if spec.max_retries < 0:
         raise _fail("max_retries must be >= 0")
     if isinstance(spec.retry_backoff_s, bool) or not isinstance(spec.retry_backoff_s, (int, float)):

@@ -240,7 +240,11 @@ class Supervisor:
         self.terminate()
 
     def run_attempt(self) -> int:
-        moved = checkpoints.quarantine_incomplete(self.spec.checkpoint_dir, self.spec.quarantine_path)
+        moved = (
+            checkpoints.quarantine_incomplete(self.spec.checkpoint_dir, self.spec.quarantine_path)
+            if self.spec.node_rank == 0
+            else []
+        )
         for entry in moved:
             self.note(
                 f"quarantined incomplete {entry['checkpoint']} -> {entry['quarantine']} "

@@ -146,8 +146,11 @@ def start(
     if stale_lock is not None:
         result["stale_lock"] = stale_lock
     plan = _plan(parsed, argv)
-    would_quarantine = checkpoints.quarantine_incomplete(
-        parsed.checkpoint_dir, parsed.quarantine_path, check=True
+    # Other nodes hold only their ranks' shards (no trainer_state.json): complete for them, never moved.
+    would_quarantine = (
+        checkpoints.quarantine_incomplete(parsed.checkpoint_dir, parsed.quarantine_path, check=True)
+        if parsed.node_rank == 0
+        else []
     )
     result.update(
         resume_step=plan["resume_step"],

@@ -174,7 +174,10 @@ def test_two_nodes_rendezvous_and_finish(runs: Runs) -> None:
     assert done0["step"] == 20
     assert checkpoints.is_complete(Path(node0["output_dir"], "checkpoint-20"))
     argv = json.loads(Path(node1["runs_root"], "lab-2n", "cmdline.json").read_text())["argv"]
-    assert "--node_rank=1" in argv
+    assert "--node_rank=1" in argv and f"--master_port={port}" in argv
+    # Node 0 is global rank 0 and has the trainer state; node 1 only its ranks' optimizer shards.
+    assert not Path(node1["output_dir"], "checkpoint-20", "trainer_state.json").exists()
+    assert supervisor.start(node1, check=True)["quarantine"] == []
 
 
 def test_disk_watchdog_insufficient_stops_before_the_save(runs: Runs) -> None:

@@ -57,8 +57,18 @@ def test_single_node_command_has_contract_flags_and_num_gpus_equal_world_size() 
     assert tail[tail.index("--save_total_limit") + 1] == "2"
 
 
-def test_multi_node_command_uses_c10d_on_the_first_host() -> None:
-    spec = load_spec(base(nnodes=2, node_rank=1, nproc_per_node=1, rdzv_endpoint="ws1:29400"))
+def test_multi_node_command_rendezvous_on_the_first_host_with_static_ranks() -> None:
+    spec = load_spec(base(nnodes=2, node_rank=1, nproc_per_node=2, rdzv_endpoint="ws1:29400"))
+    argv = torchrun_argv(spec)
+    assert {"--nnodes=2", "--node_rank=1", "--master_addr=ws1", "--master_port=29400"} <= set(argv)
+    assert "--standalone" not in argv and not any(a.startswith("--rdzv") for a in argv)
+    assert argv[argv.index("--num_gpus") + 1] == "4"
+
+
+def test_multi_node_command_with_c10d() -> None:
+    spec = load_spec(
+        base(nnodes=2, node_rank=1, nproc_per_node=1, rdzv_endpoint="ws1:29400", rdzv_backend="c10d")
+    )
     argv = torchrun_argv(spec)
     assert "--standalone" not in argv
     assert {"--nnodes=2", "--node_rank=1", "--rdzv_backend=c10d", "--rdzv_endpoint=ws1:29400"} <= set(argv)
@@ -86,6 +96,8 @@ def test_warm_start_is_explicit_and_replaces_the_base_model_only() -> None:
         ({"recipe": "a b"}, "recipe name 'a b'"),
         ({"dataset_path": ""}, "'dataset_path' is required"),
         ({"nnodes": "two"}, "'nnodes' must be an integer"),
+        ({"nnodes": 2, "rdzv_endpoint": "ws1"}, "rdzv_endpoint 'ws1' must be host:port"),
+        ({"rdzv_backend": "etcd"}, "rdzv_backend must be static or c10d"),
         ({"flags": {"max_steps": 0}}, "max_steps must be a positive integer"),
     ],
 )
