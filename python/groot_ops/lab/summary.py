@@ -26,9 +26,10 @@ def render_summary(repo: Path, state: dict[str, Any], run: PlaybookRun, *, recip
         f"  lab Hub:        {hub.get('local_url')} (inside the lab: {hub.get('lab_url')})",
         f"  seeded:         {', '.join(sorted(hub.get('datasets', {})))}",
         f"  playbook log:   {run.log}",
-        f"  training runs:  {paths.host_data('lab-ws')}/runs/{recipe}/ (train.log, status.json)",
+        f"  datasets:       {paths.host_data('lab-ws')}/workspace/datasets/provenance/{recipe}.json",
+        f"  training runs:  {paths.host_data('lab-ws')}/workspace/runs/{recipe}/ (train.log, status.json)",
+        f"  served model:   groot-server, ZMQ on 127.0.0.1:5555; state {paths.host_data('lab-spark')}/state",
         f"  ssh to a host:  ssh -F {paths.ssh_config} lab-ws",
-        "  served model:   `docker logs groot-server` on the lab engine; probe: groot-ops probe",
         "  tear down:      make lab-down",
     ]
     return {
