@@ -70,7 +70,7 @@ class DiskGuardConfig:
     # The watchdog measures only once the running runs' output dirs were quiet this long (a save and the
     # rotation after it finished), waiting at most the timeout: deciding mid-save misjudges free space.
     save_settle_seconds: float = 2.0
-    save_settle_timeout_seconds: float = 600.0
+    save_settle_timeout_seconds: float = 300.0
     # Step names to run, in this order; None means every step in the default order.
     steps: tuple[str, ...] | None = None
 

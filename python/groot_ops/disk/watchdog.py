@@ -34,14 +34,23 @@ def next_checkpoint_estimate(config: DiskGuardConfig) -> int | None:
     return max(known) if known else None
 
 
+def _last_save_activity(output_dir: Path) -> float:
+    # Saves write inside checkpoint-N and rotation removes one (the output dir's own mtime); logs the
+    # trainer keeps appending elsewhere under output_dir must not keep the watchdog waiting.
+    newest = output_dir.stat().st_mtime
+    for ckpt in (p for p in output_dir.glob("checkpoint-*") if p.is_dir()):
+        newest = max(newest, newest_mtime(ckpt))
+    return newest
+
+
 def wait_for_quiet_outputs(config: DiskGuardConfig) -> float:
-    """Block until no running run's output dir changed for ``save_settle_seconds``; return seconds waited."""
+    """Block until no running run saved or rotated for ``save_settle_seconds``; return seconds waited."""
     started = time.monotonic()
     deadline = started + config.save_settle_timeout_seconds
     outputs = [path for path in _running_outputs(config) if path.is_dir()]
     while outputs:
         try:
-            quiet_for = time.time() - max(newest_mtime(path) for path in outputs)
+            quiet_for = time.time() - max(_last_save_activity(path) for path in outputs)
         except FileNotFoundError:  # rotation removed something while we looked
             quiet_for = 0.0
         if quiet_for >= config.save_settle_seconds or time.monotonic() >= deadline:

@@ -186,3 +186,16 @@ def test_watchdog_waits_for_a_save_in_flight(workspace: Path, base_config: dict[
     busy = {**config, "save_settle_seconds": 5, "save_settle_timeout_seconds": 0.3}
     (run / "checkpoint-10" / "touch").write_text("x")
     assert 0.3 <= ensure_fits(busy, next_checkpoint_bytes=1)["waited_s"] < 2
+
+
+def test_watchdog_ignores_logs_written_beside_checkpoints(
+    workspace: Path, base_config: dict[str, Any]
+) -> None:
+    run = workspace / "checkpoints" / "towel"
+    checkpoint(run, 10, size=1000)
+    write_file(run / "runs" / "events.out.tfevents", 100)  # a trainer log that keeps growing
+    age(run, 1)
+    (run / "runs" / "events.out.tfevents").write_text("more")
+    config = {**base_config, "runs": [{"output_dir": str(run), "state": "running"}], "act_below_percent": 0,
+              "stop_at_percent": 0, "save_settle_seconds": 5}  # fmt: skip
+    assert ensure_fits(config, next_checkpoint_bytes=1)["waited_s"] < 1
