@@ -93,14 +93,26 @@ def stale_stats_problems(root: Path) -> list[str]:
     return stats_problems(root)
 
 
-def ensure_stats(dataset: GrootDataset, *, is_main: bool, log) -> tuple[dict, dict]:
-    """Load the stats, generating missing files on the main rank like upstream's trainer does."""
+def _write_json(path: Path, payload: dict) -> None:
+    # Other ranks wait at a barrier and then read: never let them see a half-written file.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def generate_missing_stats(dataset: GrootDataset, *, log) -> None:
+    """Write missing stats files like upstream's trainer does at start-up (main rank only)."""
     meta = dataset.root / "meta"
-    stats_path, rel_path = meta / "stats.json", meta / "relative_stats.json"
-    if is_main and not stats_path.is_file():
+    if not (meta / "stats.json").is_file():
         log(f"Generating dataset statistics for {dataset.root} (meta/stats.json missing)")
-        stats_path.write_text(json.dumps(generate_stats(dataset), indent=2) + "\n")
-    if is_main and not rel_path.is_file():
+        _write_json(meta / "stats.json", generate_stats(dataset))
+    if not (meta / "relative_stats.json").is_file():
         log(f"Generating relative action statistics for {dataset.root}")
-        rel_path.write_text(json.dumps(generate_rel_stats(dataset), indent=2) + "\n")
-    return json.loads(stats_path.read_text()), json.loads(rel_path.read_text())
+        _write_json(meta / "relative_stats.json", generate_rel_stats(dataset))
+
+
+def load_stats(dataset: GrootDataset) -> tuple[dict, dict]:
+    meta = dataset.root / "meta"
+    return json.loads((meta / "stats.json").read_text()), json.loads(
+        (meta / "relative_stats.json").read_text()
+    )

@@ -16,7 +16,7 @@ import numpy as np
 from gr00t.data.dataset import load_dataset
 from gr00t.data.embodiment import EMBODIMENT_TAGS
 from gr00t.data.normalization import Normalizer, build_statistics
-from gr00t.data.stats import ensure_stats, stale_stats_problems
+from gr00t.data.stats import generate_missing_stats, load_stats, stale_stats_problems
 from gr00t.experiment import checkpointing, faults
 from gr00t.model.policy import build_torch_policy, model_config
 from gr00t.utils.safetensors_io import load_sharded
@@ -107,9 +107,10 @@ def run(args: argparse.Namespace) -> int:
     if args.experiment_name:
         output_dir = output_dir / args.experiment_name
     embodiment = EMBODIMENT_TAGS[args.embodiment_tag]
-    ensure_stats(dataset, is_main=rank == 0, log=log)
+    if rank == 0:
+        generate_missing_stats(dataset, log=log)
     barrier()
-    stats, rel_stats = ensure_stats(dataset, is_main=False, log=log)
+    stats, rel_stats = load_stats(dataset)
     statistics = build_statistics(
         stats, rel_stats, dataset.state_ranges(), dataset.action_ranges(), embodiment
     )
