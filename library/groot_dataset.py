@@ -124,6 +124,12 @@ bytes:
   description: Total size of those files.
   returned: always
   type: int
+removed:
+  description:
+    - Files of an earlier download that the new commit no longer has (deleted; only listed in check mode).
+  returned: always
+  type: list
+  elements: str
 patterns:
   description: The allow patterns used (null when every file is fetched).
   returned: always

@@ -142,6 +142,7 @@ def download_dataset(
             "changed": False,
             "files": len(before["files"]),
             "bytes": sum(f["size"] for f in before["files"]),
+            "removed": [],
             "diff": {"before": before_summary, "after": before_summary},
         }
     files = _list_files(name, sha, patterns, repo_type, token, endpoint, max_retries, backoff_s)
@@ -153,14 +154,37 @@ def download_dataset(
         missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
         if missing:
             raise GrootOpsError(f"download of {name}@{sha} is incomplete, missing: {', '.join(missing[:10])}")
+        stale = _remove_stale(target, before, files)
         write_json(target / MARKER, {**wanted, "requested_repo_id": repo_id, "files": files})
+    else:
+        stale = _stale_paths(before, files)
     return {
         **result,
         "changed": True,
         "files": len(files),
         "bytes": total,
+        "removed": stale,
         "diff": {"before": before_summary, "after": wanted},
     }
+
+
+def _stale_paths(before: dict[str, Any] | None, files: list[dict[str, Any]]) -> list[str]:
+    if not before:
+        return []
+    keep = {f["path"] for f in files}
+    return sorted(f["path"] for f in before.get("files", []) if f["path"] not in keep)
+
+
+def _remove_stale(target: Path, before: dict[str, Any] | None, files: list[dict[str, Any]]) -> list[str]:
+    """Delete files an earlier download recorded that the new commit no longer has.
+
+    Left in place they would be read as part of the dataset (an episode deleted upstream would
+    come back in training). Only files this module recorded are touched.
+    """
+    stale = _stale_paths(before, files)
+    for rel in stale:
+        (target / rel).unlink(missing_ok=True)
+    return stale
 
 
 def _list_files(

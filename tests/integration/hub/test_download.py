@@ -166,6 +166,24 @@ def test_drop_after_the_first_chunk_resumes_with_range(hub, tmp_path):
     assert gets[-1].status == 206 and gets[-1].headers["range"] == f"bytes={constants.DOWNLOAD_CHUNK_SIZE}-"
 
 
+def test_new_commit_updates_files_and_removes_what_upstream_deleted(hub, raw_dataset, tmp_path):
+    from huggingface_hub import HfApi
+
+    first = hub.seed("unitreerobotics/G1_Fold_Towel", raw_dataset)
+    out = tmp_path / "fold"
+    download_dataset("unitreerobotics/G1_Fold_Towel", "main", str(out), endpoint=hub.url)
+    (out / "notes.txt").write_text("operator file, not ours")
+    gone = "data/chunk-000/episode_000001.parquet"
+    second = HfApi(endpoint=hub.url, token=hub.token).delete_file(
+        gone, "unitreerobotics/G1_Fold_Towel", repo_type="dataset"
+    )
+    check = download_dataset("unitreerobotics/G1_Fold_Towel", "main", str(out), endpoint=hub.url, check=True)
+    assert check["changed"] is True and check["removed"] == [gone] and (out / gone).exists()
+    result = download_dataset("unitreerobotics/G1_Fold_Towel", "main", str(out), endpoint=hub.url)
+    assert result["sha"] == second.oid != first and result["removed"] == [gone]
+    assert not (out / gone).exists() and (out / "notes.txt").exists()
+
+
 def test_target_that_is_a_file_is_refused(hub, raw_dataset, tmp_path):
     hub.seed("unitreerobotics/G1_Fold_Towel", raw_dataset)
     (tmp_path / "f").write_text("x")
