@@ -1,4 +1,4 @@
-"""Round trip through the real CLI processes: synth (v2.1 and v3.0) -> convert -> merge -> stats -> validate."""
+"""Round trip through real CLI processes: synth (v2.1, v3.0) -> convert -> merge -> stats -> validate."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ REPO = Path(__file__).resolve().parents[2]
 def groot_ops(*args: str, expect: int = 0) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
     proc = subprocess.run(
-        [sys.executable, "-m", "groot_ops", *args, "--json"], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-m", "groot_ops", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert proc.returncode == expect, proc.stdout + proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])

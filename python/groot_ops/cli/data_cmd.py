@@ -160,7 +160,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fps", type=int, default=30)
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--height", type=int, default=48)
-    p.add_argument("--codec", choices=("av1", "h264"), default="av1")
+    p.add_argument(
+        "--codec",
+        choices=("av1", "h264"),
+        default="h264",
+        help="h264 (default; every GR00T video backend decodes it) or av1 like the Hub data",
+    )
     p.add_argument("--renamed", action="store_true", help="newer v3.0 column and camera names")
     p.add_argument("--check", action="store_true")
     p.set_defaults(handler=_synth)

@@ -3,8 +3,8 @@
 The data imitates every storage quirk of the real Hub datasets (``unitree-datasets.md``): scalar
 and 1-element-list grippers side by side, ``list`` and ``fixed_size_list`` columns, flat, nested and
 ``{"motors": [...]}`` names, duplicated end-effector names, a stale ``episodes_stats.jsonl``, four
-cameras with one real AV1 (or H.264) frame per row, and for v3.0 concatenated parquet/video files
-with the episode index in ``meta/episodes/``. Output is deterministic for a given seed.
+cameras with one real H.264 (or, as on the Hub, AV1) frame per row, and for v3.0 concatenated
+parquet/video files with the episode index in ``meta/episodes/``. Output is deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -183,13 +183,16 @@ def synth_raw_dataset(
     width: int = 64,
     height: int = 48,
     cameras: Sequence[str] = CAMERAS,
-    codec: str = "av1",
+    codec: str = "h264",
     renamed: bool = False,
     lengths: Sequence[int] | None = None,
     reuse_videos: bool = False,
     check: bool = False,
 ) -> dict[str, Any]:
     """Write a raw Unitree G1 Dex1 dataset to ``out_dir`` (atomically); returns a summary dict.
+
+    H.264 is the default codec: every GR00T video backend decodes it, and SVT-AV1 (the only AV1
+    encoder here) was seen to deadlock under heavy load; ``codec="av1"`` gives Hub-like AV1 files.
 
     ``lengths`` fixes the episode lengths; ``reuse_videos`` hardlinks one encoded video per distinct
     length (benchmarks: video content does not matter there, encoding time does).

@@ -125,7 +125,11 @@ def probe_info(path: str | os.PathLike[str]) -> dict[str, Any]:
         }
 
 
-_ENCODERS = {"av1": ("libsvtav1", {"preset": "12"}), "h264": ("libx264", {"preset": "ultrafast"})}
+# lp=1: SVT-AV1 with its default thread pool was seen to deadlock in get_packet on a loaded 2-core machine.
+_ENCODERS = {
+    "av1": ("libsvtav1", {"preset": "12", "svtav1-params": "lp=1"}),
+    "h264": ("libx264", {"preset": "ultrafast"}),
+}
 
 
 class VideoWriter:
