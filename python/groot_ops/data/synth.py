@@ -218,12 +218,37 @@ def synth_raw_dataset(
     if check:
         return {"changed": True, **summary}
     target = Path(out_dir)
-    with staged_directory(target) as stage:
-        writer = _V21Writer if version == "v2.1" else _V30Writer
-        writer(
-            stage, rng, lengths, list(tasks), fps, width, height, list(cameras), codec, renamed, reuse_videos
-        ).run()
+    try:
+        with staged_directory(target) as stage:
+            writer = _V21Writer if version == "v2.1" else _V30Writer
+            writer(
+                stage,
+                rng,
+                lengths,
+                list(tasks),
+                fps,
+                width,
+                height,
+                list(cameras),
+                codec,
+                renamed,
+                reuse_videos,
+            ).run()
+            if target.is_dir() and _tree_digest(stage) == _tree_digest(target):
+                raise _Unchanged
+    except _Unchanged:
+        return {"changed": False, **summary}
     return {"changed": True, **summary}
+
+
+class _Unchanged(Exception):
+    """Raised inside the staging context so that it is discarded and the existing output kept."""
+
+
+def _tree_digest(root: Path) -> str:
+    from groot_ops.data.fingerprint import digest_files
+
+    return digest_files(root, [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()])
 
 
 class _RawWriter:
