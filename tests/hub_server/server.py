@@ -523,7 +523,11 @@ class _HubHandler(BaseHTTPRequestHandler):
     def _xet_token(self) -> None:
         cas = self.server_state.xet_cas_dir
         if cas is None:
-            raise HubError(400, "this test Hub was started without a Xet CAS directory")
+            raise HubError(
+                400,
+                "this test Hub has no Xet CAS (start it with xet_cas_dir / --xet-cas-dir) - "
+                "or set HF_HUB_DISABLE_XET=1 on the client to upload through LFS",
+            )
         exp = int(time.time()) + 3600
         url = f"local://{cas}"
         headers = {"X-Xet-Cas-Url": url, "X-Xet-Access-Token": "xet-local", "X-Xet-Token-Expiration": exp}

@@ -124,7 +124,11 @@ class Storage:
     def read_object(self, oid: str) -> bytes:
         path = self.objects / oid
         if not path.exists():
-            raise HubError(501, f"object {oid} is stored in the Xet CAS only; download it with hf_xet")
+            raise HubError(
+                501,
+                f"object {oid} was uploaded through Xet and this test Hub cannot serve Xet files over HTTP; "
+                "upload with HF_HUB_DISABLE_XET=1 for content that is downloaded again",
+            )
         return path.read_bytes()
 
     def commit(

@@ -112,3 +112,22 @@ def test_standalone_process_with_faults_over_http(tmp_path, raw_dataset):
         urllib.request.urlopen(f"{again.url}/api/datasets/lab/ds/revision/main") as response,
     ):
         assert json.loads(response.read())["sha"] == sha
+
+
+def test_xet_uploaded_files_are_refused_over_http_with_the_reason(hub_any, tmp_path):
+    from huggingface_hub import HfApi, hf_hub_download
+
+    api = HfApi(endpoint=hub_any.url, token=hub_any.token)
+    api.create_repo("groot/m")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "w.safetensors").write_bytes(os.urandom(2048))
+    api.upload_folder(folder_path=str(tmp_path / "src"), repo_id="groot/m")
+    if not hub_any.xet:
+        path = hf_hub_download("groot/m", "w.safetensors", endpoint=hub_any.url, token=hub_any.token)
+        assert Path(path).read_bytes() == (tmp_path / "src" / "w.safetensors").read_bytes()
+        return
+    url = f"{hub_any.url}/groot/m/resolve/main/w.safetensors"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {hub_any.token}"})
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request)
+    assert err.value.code == 501 and "HF_HUB_DISABLE_XET=1" in err.value.headers["X-Error-Message"]
