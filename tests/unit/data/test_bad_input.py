@@ -137,3 +137,29 @@ def test_cli_exits_non_zero_with_the_message(
     assert code == 1 and out["ok"] is False
     assert "column action.body" in out["error"] and "episode 1" in out["error"]
     assert not (tmp_path / "cli").exists()
+
+
+def test_v30_video_shorter_than_the_rows(tmp_path: Path, raw_v30: Path) -> None:
+    import numpy as np
+
+    from groot_ops.data.video import VideoWriter
+
+    raw = copy_tree(raw_v30, tmp_path / "raw30")
+    video = raw / "videos/observation.images.cam_left_high/chunk-000/file-000.mp4"
+    writer = VideoWriter(video, fps=30, width=64, height=48, codec="h264")
+    for _ in range(50):  # episodes 0 and 1 span frames 0..64: episode 1 gets 5 of its 20 frames
+        writer.write(np.zeros((48, 64, 3), dtype=np.uint8))
+    writer.close()
+    with pytest.raises(InputError) as caught:
+        convert_dataset(raw, tmp_path / "out")
+    assert caught.value.path == str(video) and caught.value.episode in (1, 2, 3)
+    assert "rows" in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_v30_without_tasks_parquet(tmp_path: Path, raw_v30: Path) -> None:
+    raw = copy_tree(raw_v30, tmp_path / "raw30")
+    (raw / "meta/tasks.parquet").unlink()
+    with pytest.raises(InputError) as caught:
+        convert_dataset(raw, tmp_path / "out")
+    assert caught.value.path == str(raw / "meta/tasks.parquet")
