@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from groot_ops.lab import bringup
-from groot_ops.lab.docker import engine_answers
+from groot_ops.lab import bringup, layout
+from groot_ops.lab.docker import containers_with_label, engine_answers, inspect
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,4 +21,9 @@ def lab() -> Iterator[dict[str, Any]]:
     # The tests share the one lab of this checkout (`make lab`): container names are global.
     state = bringup.up(REPO)
     yield state
-    bringup.down(REPO)
+    result = bringup.down(REPO)
+    # `lab down` must leave nothing behind: no lab container (also none a role created), no network.
+    assert not containers_with_label(layout.LABEL), result
+    assert inspect("network", layout.NETWORK) is None and inspect("network", layout.EDGE_NETWORK) is None
+    assert not any(inspect("container", name) for name in ("lab-ws-dm-workstation", "groot-server"))
+    assert not (REPO / ".lab").exists()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,20 @@ def test_lab_hub_serves_seeded_datasets_at_their_commits(lab: dict[str, Any], tm
                               cache_dir=tmp_path / "cache", token=api.token)  # fmt: skip
     info = json.loads((Path(local) / "meta/info.json").read_text())
     assert info["codebase_version"] in {"v2.1", "v3.0"}
+
+
+def test_lab_cli_reports_status_and_a_failed_stage(lab: dict[str, Any]) -> None:
+    cli = [sys.executable, "-m", "groot_ops", "lab"]
+    status = subprocess.run([*cli, "status", "--json"], capture_output=True, text=True, check=False, cwd=REPO)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["up"] is True
+    # An unknown recipe stops at the preamble, on the controller: exit 1, a JSON summary, a log.
+    run = subprocess.run([*cli, "run", "--recipe", "no-such-recipe", "--playbook", "datasets.yml", "--json"],
+                         capture_output=True, text=True, check=False, cwd=REPO)  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    summary = json.loads(run.stdout)
+    assert summary["ok"] is False
+    assert "Unknown recipe no-such-recipe" in Path(summary["log"]).read_text()
 
 
 def test_lab_network_is_internal(lab: dict[str, Any]) -> None:

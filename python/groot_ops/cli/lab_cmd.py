@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
-
-from groot_ops.errors import GrootOpsError
 
 
 def register(subparsers: Any) -> None:
@@ -71,7 +70,12 @@ def _run(args: argparse.Namespace) -> int:
     summary = render_summary(repo, state, run, recipe=args.recipe)
     print(json.dumps(summary, indent=2) if args.json else summary["text"])
     if not run.ok:
-        raise GrootOpsError(f"{args.playbook} failed (exit {run.returncode}); log: {run.log}")
+        if not args.json:
+            print(
+                f"groot-ops: error: {args.playbook} failed (exit {run.returncode}); log: {run.log}",
+                file=sys.stderr,
+            )
+        return 1
     return 0
 
 
