@@ -6,6 +6,8 @@ so that a burst of 429/5xx or a dropped connection costs a retry instead of a pi
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -32,17 +34,32 @@ def http_status(exc: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+@functools.cache
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """Connection-level errors of whichever HTTP stack the installed huggingface_hub uses.
+
+    hub 2.x raises ``httpx2`` errors, 1.x ``httpx``, 0.x ``requests``; none derive from the
+    builtin ``ConnectionError``, so each is looked up where installed.
+    """
+    found: list[type[BaseException]] = [ConnectionError, TimeoutError]
+    for module_name, names in (
+        ("httpx2", ("TransportError",)),
+        ("httpx", ("TransportError",)),
+        ("requests.exceptions", ("ConnectionError", "Timeout", "ChunkedEncodingError")),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        found += [getattr(module, name) for name in names if hasattr(module, name)]
+    return tuple(found)
+
+
 def is_transient(exc: BaseException) -> bool:
     status = http_status(exc)
     if status is not None:
         return status in TRANSIENT_STATUS
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover - huggingface_hub 2.x always brings httpx
-        httpx = None
-    if httpx is not None and isinstance(exc, httpx.TransportError):
-        return True
-    return isinstance(exc, (ConnectionError, TimeoutError))
+    return isinstance(exc, transport_errors())
 
 
 def with_retries(
