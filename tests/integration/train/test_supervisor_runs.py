@@ -142,6 +142,26 @@ def test_config_error_is_surfaced_verbatim_without_retry(runs: Runs) -> None:
     assert done["attempt"] == 0
 
 
+@pytest.mark.parametrize(
+    ("fail", "state", "attempts", "needle"),
+    [
+        ("cuda_oom", "failed:cuda_oom", 0, "torch.OutOfMemoryError: CUDA out of memory"),
+        ("nccl_timeout", "failed:timeout", 1, "Watchdog caught collective operation timeout"),
+    ],
+)
+def test_trainer_failures_are_classified_with_advice(
+    runs: Runs, fail: str, state: str, attempts: int, needle: str
+) -> None:
+    spec = runs.spec(f"lab-{fail}", env={"GROOT_STANDIN_FAIL": fail}, max_retries=1)
+    runs.start(spec)
+    done = runs.wait_done(spec)
+    assert done["state"] == state, done
+    assert done["attempt"] == attempts  # only the timeout is relaunched
+    assert needle in done["failure"]["message"]
+    assert done["failure"]["advice"]
+    assert done["exit_code"] != 0
+
+
 def test_disk_full_is_retried_a_bounded_number_of_times(runs: Runs) -> None:
     spec = runs.spec("lab-disk", env={"GROOT_STANDIN_FAIL": "disk_full"}, max_retries=1)
     runs.start(spec)
