@@ -97,3 +97,33 @@ def test_playbook_argv_passes_the_lab_vault_as_a_file(tmp_path: Path) -> None:
     assert "recipe=lab-demo" in argv
     assert argv[argv.index("--skip-tags") + 1] == "gpu"
     assert not any("hf_" in arg for arg in argv)
+
+
+def test_vault_is_encrypted_and_holds_the_hub_token(tmp_path: Path) -> None:
+    from groot_ops.lab import vault
+
+    paths = LabPaths(tmp_path)
+    token = vault.ensure_vault(paths)
+    assert token.startswith("hf_lab_")
+    assert token not in paths.vault_file.read_text(), "the vault file holds the token in plain text"
+    assert paths.vault_file.read_text().startswith("$ANSIBLE_VAULT;")
+    assert oct(paths.vault_password_file.stat().st_mode & 0o777) == "0o600"
+    plain = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-vault"), "view", "--vault-password-file",
+         str(paths.vault_password_file), str(paths.vault_file)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert yaml.safe_load(plain) == {vault.TOKEN_VARIABLE: token}
+    # A second `lab up` keeps the same secret (the lab Hub already trusts it).
+    assert vault.ensure_vault(paths) == token
+
+
+def test_wheelhouse_pins_cpu_torch_and_the_env_versions() -> None:
+    from importlib import metadata
+
+    from groot_ops.lab.wheelhouse import requirements
+
+    reqs = requirements(REPO)
+    assert "torch==2.13.0" in reqs
+    assert f"numpy=={metadata.version('numpy')}" in reqs
+    assert any(req.startswith("huggingface_hub==") for req in reqs)
