@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 from groot_ops import atomic
@@ -102,7 +101,3 @@ def _commit_exists(repo_id: str, commit: str, token: str) -> bool:
             return True
     except (urllib.error.HTTPError, OSError):
         return False
-
-
-def seed_record(paths: LabPaths) -> Path:
-    return paths.seed / "seeded.json"

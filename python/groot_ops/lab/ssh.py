@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError
@@ -120,7 +119,3 @@ def wait_for_ssh(paths: LabPaths, host: LabHost, *, timeout_s: float = 60.0) -> 
         err = proc.stderr.decode(errors="replace").strip()
         time.sleep(0.5)
     raise GrootOpsError(f"lab host {host.name}: ssh on 127.0.0.1:{host.ssh_port} not answering: {err}")
-
-
-def key_path_for_home(paths: LabPaths) -> Path:
-    return paths.home / ".ssh" / "id_ed25519"
