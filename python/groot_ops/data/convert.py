@@ -245,7 +245,8 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
                     column=ds.ego_key,
                     episode=episode.index,
                 )
-            return link_or_copy(episode.video_file, stage / schema.video_file(out_index))
+            # resolve(): a snapshot may hold symlinks into a cache; a link to the symlink would dangle.
+            return link_or_copy(episode.video_file.resolve(), stage / schema.video_file(out_index))
 
         with ThreadPoolExecutor(workers()) as pool:
             for how in pool.map(link, numbered):

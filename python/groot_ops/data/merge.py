@@ -216,7 +216,7 @@ def _rewrite(
     video = item.video_path(old)
     if not video.is_file():
         raise InputError("ego video missing", path=str(video), column=schema.EGO_VIDEO_KEY, episode=old)
-    return rel, digest, link_or_copy(video, stage / schema.video_file(new_index))
+    return rel, digest, link_or_copy(video.resolve(), stage / schema.video_file(new_index))
 
 
 def _write_meta(

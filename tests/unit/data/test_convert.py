@@ -168,3 +168,18 @@ def test_changed_output_is_reconverted(tmp_path: Path, raw_v21: Path) -> None:
     assert convert_dataset(raw_v21, out)["changed"]
     assert (out / "data/chunk-000/episode_000000.parquet").exists()
     assert not (out / "stale.txt").exists()
+
+
+def test_symlinked_videos_are_linked_to_their_target(tmp_path: Path, raw_v21: Path) -> None:
+    # huggingface_hub snapshots can be symlinks into the blob cache.
+    raw = tmp_path / "raw"
+    import shutil
+
+    shutil.copytree(raw_v21, raw, symlinks=True)
+    video = raw / "videos/chunk-000/observation.images.cam_left_high/episode_000000.mp4"
+    blob = tmp_path / "blob.mp4"
+    video.rename(blob)
+    video.symlink_to(blob)
+    convert_dataset(raw, tmp_path / "out")
+    out = tmp_path / f"out/{schema.video_file(0)}"
+    assert not out.is_symlink() and os.path.samestat(out.stat(), blob.stat())
