@@ -126,12 +126,11 @@ def start(
     if lock is not None and runfiles.lock_is_live(lock):
         running = status(parsed.runs_root, str(lock.get("recipe")))
         if lock.get("recipe") == parsed.recipe:
-            return {
-                **result,
-                "action": "noop",
-                "msg": f"recipe {parsed.recipe} is already training",
-                "status": running,
-            }
+            msg = f"recipe {parsed.recipe} is already training"
+            running_cmd = (runfiles.read_json(files.cmdline) or {}).get("argv")
+            if running_cmd is not None and running_cmd != argv:
+                msg += " with a different command line; stop it first to apply the change"
+            return {**result, "action": "noop", "msg": msg, "status": running}
         return {
             **result,
             "action": "refused",

@@ -124,6 +124,9 @@ def test_second_recipe_refused_same_recipe_noop_and_stop(runs: Runs) -> None:
     assert "lab-slow" in other["msg"]
     same = runs.start(slow)
     assert same["action"] == "noop" and not same["changed"]
+    assert same["msg"] == "recipe lab-slow is already training"
+    changed = runs.start({**slow, "flags": {**slow["flags"], "max_steps": 800}})
+    assert changed["action"] == "noop" and "stop it first to apply the change" in changed["msg"]
     runs.wait(slow, lambda s: s["state"] == "running")
     assert supervisor.stop(slow["runs_root"], "lab-slow", check=True)["action"] == "stop"
     stopped = supervisor.stop(slow["runs_root"], "lab-slow")
