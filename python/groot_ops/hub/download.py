@@ -14,7 +14,7 @@ from typing import Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import with_retries
+from groot_ops.hub.retry import hub_failures, with_retries
 
 MARKER = ".groot_ops_download.json"
 
@@ -105,9 +105,38 @@ def download_dataset(
     Returns ``changed, repo_id (the name that resolved), requested_repo_id, revision, sha,
     local_dir, files, bytes, patterns, diff``. In check mode only read-only API calls are made.
     """
+    with hub_failures(repo_id):
+        return _download(
+            repo_id,
+            revision,
+            Path(local_dir),
+            aliases=aliases,
+            token=token,
+            endpoint=endpoint,
+            repo_type=repo_type,
+            ego_camera=ego_camera,
+            check=check,
+            max_retries=max_retries,
+            backoff_s=backoff_s,
+        )
+
+
+def _download(
+    repo_id: str,
+    revision: str,
+    target: Path,
+    *,
+    aliases: Sequence[str],
+    token: str | None,
+    endpoint: str | None,
+    repo_type: str,
+    ego_camera: str | None,
+    check: bool,
+    max_retries: int,
+    backoff_s: float,
+) -> dict[str, Any]:
     if not repo_id or not revision:
         raise InputError("download_dataset needs both repo_id and a pinned revision (branch, tag or sha)")
-    target = Path(local_dir)
     if target.exists() and not target.is_dir():
         raise InputError("download target exists and is not a directory", path=str(target))
     patterns = camera_patterns(ego_camera)

@@ -6,11 +6,12 @@ so that a burst of 429/5xx or a dropped connection costs a retry instead of a pi
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from groot_ops.errors import GrootOpsError
@@ -117,3 +118,14 @@ def _is_repo_not_found(exc: BaseException) -> bool:
 
 def _short(exc: BaseException) -> str:
     return str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+
+
+@contextlib.contextmanager
+def hub_failures(repo_id: str) -> Iterator[None]:
+    """Turn whatever the client raised last (HTTP, I/O, validation) into one readable GrootOpsError."""
+    try:
+        yield
+    except GrootOpsError:
+        raise
+    except (OSError, ValueError, *transport_errors()) as exc:
+        raise GrootOpsError(f"Hub operation on {repo_id} failed: {_short(exc)}") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import with_retries
+from groot_ops.hub.retry import hub_failures, with_retries
 
 # The Hub keeps this file in every repo it creates; it is not part of what we publish.
 HUB_MANAGED = frozenset({".gitattributes"})
@@ -80,6 +80,36 @@ def publish_folder(
     Returns ``changed, commit, tag, uploaded_files, uploaded_bytes, deleted_files, created, url,
     private, diff``. Identical remote content: no upload, no commit (``commit`` is the current head).
     """
+    with hub_failures(repo_id):
+        return _publish(
+            folder,
+            repo_id,
+            token=token,
+            private=private,
+            tag=tag,
+            commit_message=commit_message,
+            endpoint=endpoint,
+            check=check,
+            max_retries=max_retries,
+            backoff_s=backoff_s,
+            revision=revision,
+        )
+
+
+def _publish(
+    folder: str,
+    repo_id: str,
+    *,
+    token: str,
+    private: bool,
+    tag: str | None,
+    commit_message: str,
+    endpoint: str | None,
+    check: bool,
+    max_retries: int,
+    backoff_s: float,
+    revision: str,
+) -> dict[str, Any]:
     from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from groot_ops.errors import InputError
+from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.hub.download import MARKER, download_dataset
 
 
@@ -182,6 +182,14 @@ def test_new_commit_updates_files_and_removes_what_upstream_deleted(hub, raw_dat
     result = download_dataset("unitreerobotics/G1_Fold_Towel", "main", str(out), endpoint=hub.url)
     assert result["sha"] == second.oid != first and result["removed"] == [gone]
     assert not (out / gone).exists() and (out / "notes.txt").exists()
+
+
+def test_sha_pin_and_malformed_repo_id(hub, raw_dataset, tmp_path):
+    sha = hub.seed("unitreerobotics/G1_Fold_Towel", raw_dataset)
+    pinned = download_dataset("unitreerobotics/G1_Fold_Towel", sha, str(tmp_path / "a"), endpoint=hub.url)
+    assert pinned["sha"] == sha and pinned["revision"] == sha
+    with pytest.raises(GrootOpsError, match="Hub operation on not a/valid//id failed"):
+        download_dataset("not a/valid//id", "main", str(tmp_path / "b"), endpoint=hub.url)
 
 
 def test_target_that_is_a_file_is_refused(hub, raw_dataset, tmp_path):
