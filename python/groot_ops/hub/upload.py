@@ -147,10 +147,7 @@ def _publish(
         "uploaded_files": to_upload,
         "uploaded_bytes": sum(local[p]["size"] for p in to_upload),
         "deleted_files": to_delete,
-        "diff": {
-            "before": {p: m.get("lfs_oid") or m["oid"] for p, m in sorted(remote.items())},
-            "after": {p: m["sha256"] for p, m in sorted(local.items())},
-        },
+        "diff": _diff(local, remote, set(to_upload)),
     }
     if check:
         return {
@@ -180,6 +177,14 @@ def _publish(
         "commit": commit,
         "uploaded_files": to_upload if content_changed else [],
     }
+
+
+def _diff(local: dict[str, dict[str, Any]], remote: dict[str, dict[str, Any]], changed: set[str]) -> dict:
+    """Remote oid per path before, and after the upload; unchanged files keep their remote oid so that
+    only real changes show (the remote lists git oids for regular files, the local side has sha256)."""
+    before = {p: m.get("lfs_oid") or m["oid"] for p, m in sorted(remote.items())}
+    after = {p: (m["sha256"] if p in changed else before[p]) for p, m in sorted(local.items())}
+    return {"before": before, "after": after}
 
 
 def _tag_target(api: Any, repo_id: str, tag: str, retry: Any) -> str | None:

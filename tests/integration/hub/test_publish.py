@@ -132,7 +132,7 @@ def test_check_mode_reports_and_sends_nothing(hub, export):
     assert not [r for r in hub.server.recorded() if r.method != "GET"]
     publish_folder(str(export), REPO, token=hub.token, tag="step-20", endpoint=hub.url)
     again = publish_folder(str(export), REPO, token=hub.token, tag="step-20", endpoint=hub.url, check=True)
-    assert again["changed"] is False
+    assert again["changed"] is False and again["diff"]["before"] == again["diff"]["after"]
 
 
 def test_429_on_commit_then_success(hub, export):
