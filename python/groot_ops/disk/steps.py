@@ -8,7 +8,9 @@ deleted. In check mode nothing is deleted and the freed bytes are what would be 
 
 from __future__ import annotations
 
+import calendar
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -225,6 +227,26 @@ def _quarantined(quarantine: Path) -> list[Path]:
     return found
 
 
+_QUARANTINE_STAMP = re.compile(r"-(\d{8}T\d{6}Z)$")
+
+
+def quarantined_at(path: Path) -> float:
+    """When ``path`` was quarantined: the supervisor's UTC stamp in its name, else its mtime.
+
+    A rename keeps the mtime of when the checkpoint was written, which can be days before it was
+    quarantined; the later of the two is the quarantine time.
+    """
+    mtime = path.lstat().st_mtime
+    match = _QUARANTINE_STAMP.search(path.name)
+    if not match:
+        return mtime
+    try:
+        stamp = calendar.timegm(time.strptime(match.group(1), "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        return mtime
+    return max(mtime, float(stamp))
+
+
 def step_quarantine(ctx: StepContext) -> StepResult:
     """Quarantined (incomplete) checkpoints older than ``quarantine_max_age_days``, oldest first."""
     result = StepResult("quarantine")
@@ -233,7 +255,7 @@ def step_quarantine(ctx: StepContext) -> StepResult:
         result.skipped = "no quarantine dir"
         return result
     cutoff = ctx.now - ctx.config.quarantine_max_age_days * DAY
-    aged = sorted((p.lstat().st_mtime, p) for p in _quarantined(quarantine))
+    aged = sorted((quarantined_at(p), p) for p in _quarantined(quarantine))
     for mtime, path in aged:
         if ctx.satisfied() or mtime > cutoff:
             break

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,19 @@ def test_quarantine_older_than_max_age(workspace: Path, base_config: dict[str, A
     assert done.items == [str(old)]
     assert not old.exists()
     assert young.exists()
+
+
+def test_quarantine_age_counts_from_the_quarantine_stamp(
+    workspace: Path, base_config: dict[str, Any]
+) -> None:
+    quarantine = workspace / "checkpoints" / ".quarantine" / "fold"
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    # Written ten days ago (rename keeps that mtime) but quarantined just now: not old yet.
+    today = checkpoint(quarantine, 100, complete=False).rename(quarantine / f"checkpoint-100-{stamp}")
+    age(today, 10)
+    done, _ = _run("quarantine", {**base_config, "quarantine_max_age_days": 3})
+    assert done.items == []
+    assert today.exists()
 
 
 def test_finished_runs_beyond_retention(workspace: Path, base_config: dict[str, Any]) -> None:
