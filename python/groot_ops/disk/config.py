@@ -129,11 +129,31 @@ class DiskGuardConfig:
                 raise ConfigError(
                     f"disk guard config: unknown step(s) {', '.join(bad)}; known: {', '.join(STEP_NAMES)}"
                 )
+        self._validate_paths()
         if self.docker_prune_filter is not None and "=" not in self.docker_prune_filter:
             raise ConfigError(
                 "disk guard config: docker_prune_filter must look like label=KEY=VALUE, "
                 f"got {self.docker_prune_filter!r}"
             )
+
+    def _validate_paths(self) -> None:
+        # Modules run from a temporary cwd on the managed host: a relative path would point anywhere.
+        single = (
+            "watch_path",
+            "hf_cache",
+            "quarantine_dir",
+            "checkpoints_root",
+            "runs_root",
+            "exports_dir",
+            "tmp_dir",
+        )
+        lists = ("pip_cache_dirs", "uv_cache_dirs", "conda_pkgs_dirs", "datasets_in_use", "protected_paths")
+        named = [(name, getattr(self, name)) for name in single if getattr(self, name)]
+        named += [(name, path) for name in lists for path in getattr(self, name)]
+        named += [(f"runs[{i}].output_dir", run.output_dir) for i, run in enumerate(self.runs)]
+        for name, path in named:
+            if not Path(path).is_absolute():
+                raise ConfigError(f"disk guard config: {name} must be an absolute path, got {path!r}")
 
     def all_runs(self) -> tuple[RunConfig, ...]:
         """The configured runs plus those discovered under ``checkpoints_root``."""

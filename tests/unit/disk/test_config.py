@@ -37,6 +37,12 @@ def test_defaults_and_coercion() -> None:
         ({"watch_path": "/ws", "runs": [{"output_dir": "/ws/c/a", "retention": 0}]}, "retention"),
         ({"watch_path": "/ws", "runs": [{"state": "finished"}]}, "runs[0]: output_dir is required"),
         ({"watch_path": "/ws", "tmp_max_age_days": True}, "tmp_max_age_days must be a number"),
+        ({"watch_path": "ws"}, "watch_path must be an absolute path"),
+        (
+            {"watch_path": "/ws", "pip_cache_dirs": ["/a", "b"]},
+            "pip_cache_dirs must be an absolute path, got 'b'",
+        ),
+        ({"watch_path": "/ws", "runs": [{"output_dir": "c/a"}]}, "runs[0].output_dir must be an absolute"),
     ],
 )
 def test_bad_config_names_the_key(raw: dict, words: str) -> None:
