@@ -128,3 +128,13 @@ def test_build_protected_set(workspace: Path, base_config: dict[str, Any]) -> No
     assert str(workspace / "checkpoints" / "busy") in protected
     for path in (base, ds, workspace / "exports", workspace / "datasets" / "groot", workspace / "keep-me"):
         assert str(path) in protected
+
+
+def test_a_link_inside_a_deleted_dir_is_not_followed(tmp_path: Path) -> None:
+    keep = write_file(tmp_path / "base-model" / "weights", 64 * 1024)
+    junk = write_file(tmp_path / "cache" / "pkg" / "wheel", 10)
+    (junk.parent / "sneaky").symlink_to(keep.parent)
+    freed = remove_paths([tmp_path / "cache" / "pkg"], _set(keep.parent), check=False)
+    assert freed < 64 * 1024
+    assert not junk.parent.exists()
+    assert keep.stat().st_size == 64 * 1024
