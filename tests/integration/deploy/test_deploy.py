@@ -13,6 +13,7 @@ import pytest
 
 from groot_ops.probe import probe_server
 from tests.ansible_helpers import REPO_ROOT, run_playbook, write_local_inventory
+from tests.hub_server.fixtures import hub  # noqa: F401  (fixture)
 from tests.standins.model_fixture import write_model_dir
 
 pytestmark = pytest.mark.docker
@@ -45,9 +46,9 @@ def image() -> str:
     return subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True).stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory, image: str):
-    root = tmp_path_factory.mktemp("deploy")
+@pytest.fixture
+def lab(tmp_path: Path, image: str, hub):  # noqa: F811
+    root = tmp_path
     exports = root / "exports"
     write_model_dir(exports / "rev-a", seed=1)
     write_model_dir(exports / "rev-b", seed=2)
@@ -70,35 +71,56 @@ def lab(tmp_path_factory: pytest.TempPathFactory, image: str):
         "groot_server_probe_request_timeout_s": 5,
     }
 
-    def deploy(revision: str, **kwargs):
-        extra = {**base_vars, "groot_server_model_revision": revision,
-                 "groot_server_model_local_dir": str(exports / revision)}  # fmt: skip
-        return run_playbook(PLAYBOOK, inventory=inventory, extra_vars=extra, timeout=300, **kwargs)
+    # The published model: a private Hub repo with a tag, as the publish stage leaves it.
+    sha = hub.seed("groot/g1-model", exports / "rev-a", repo_type="model", private=True, tags=["step-2"])
+    # The token reaches Ansible in a vars file (as from a vault), never on a command line.
+    secrets = root / "secrets.yml"
+    secrets.write_text(json.dumps({"groot_server_hub_token": hub.token}))
+    hub_vars = {
+        "groot_server_model_source": "hub",
+        "groot_server_model_repo_id": "groot/g1-model",
+        "groot_server_hub_endpoint": hub.url,
+        "groot_server_controller_cache_dir": str(root / "controller-cache"),
+    }
 
-    yield {"deploy": deploy, "port": port, "state": root / "host" / "state" / "deployed.json"}
+    def deploy(revision: str, **kwargs):
+        if revision == "step-2":
+            extra = {**base_vars, **hub_vars, "groot_server_model_revision": revision}
+        else:
+            extra = {**base_vars, "groot_server_model_revision": revision,
+                     "groot_server_model_local_dir": str(exports / revision)}  # fmt: skip
+        return run_playbook(
+            PLAYBOOK, inventory=inventory, extra_vars=extra, extra_vars_files=[secrets], timeout=300, **kwargs
+        )
+
+    yield {"deploy": deploy, "port": port, "state": root / "host" / "state" / "deployed.json", "sha": sha,
+           "token": hub.token}  # fmt: skip
     subprocess.run(["docker", "rm", "-f", CONTAINER], capture_output=True)
 
 
 def test_deploy_probe_idempotence_check_mode_and_rollback(lab) -> None:
-    first = lab["deploy"]("rev-a")
+    sha = lab["sha"]
+    first = lab["deploy"]("step-2")
     assert first.rc == 0, first.describe()
+    assert lab["token"] not in first.output
     assert probe_server("127.0.0.1", lab["port"], startup_timeout_s=10)["ok"]
-    assert json.loads(lab["state"].read_text())["current"]["revision"] == "rev-a"
-    assert "/models/rev-a" in container_command()
+    current = json.loads(lab["state"].read_text())["current"]
+    assert (current["revision"], current["requested"], current["source"]) == (sha, "step-2", "hub")
+    assert f"/models/{sha}" in container_command()
 
-    again = lab["deploy"]("rev-a")
+    again = lab["deploy"]("step-2")
     assert again.rc == 0 and again.changed() == 0, again.describe()
 
     # check mode: reports the change, touches nothing
     dry = lab["deploy"]("rev-b", check=True, diff=True)
     assert dry.rc == 0 and dry.changed() > 0, dry.describe()
-    assert "/models/rev-a" in container_command()
-    assert json.loads(lab["state"].read_text())["current"]["revision"] == "rev-a"
+    assert f"/models/{sha}" in container_command()
+    assert json.loads(lab["state"].read_text())["current"]["revision"] == sha
 
     second = lab["deploy"]("rev-b")
     assert second.rc == 0, second.describe()
     state = json.loads(lab["state"].read_text())
-    assert (state["current"]["revision"], state["previous"]["revision"]) == ("rev-b", "rev-a")
+    assert (state["current"]["revision"], state["previous"]["revision"]) == ("rev-b", sha)
 
     bad = lab["deploy"]("rev-broken")
     assert bad.rc != 0, bad.describe()
@@ -107,6 +129,6 @@ def test_deploy_probe_idempotence_check_mode_and_rollback(lab) -> None:
     assert "/models/rev-b" in container_command()
     assert probe_server("127.0.0.1", lab["port"], startup_timeout_s=10)["ok"]
     state = json.loads(lab["state"].read_text())
-    assert (state["current"]["revision"], state["previous"]["revision"]) == ("rev-b", "rev-a")
-    # the previous model stays on the host next to the bad one
-    assert (lab["state"].parent.parent / "checkpoints" / "rev-a" / "config.json").is_file()
+    assert (state["current"]["revision"], state["previous"]["revision"]) == ("rev-b", sha)
+    # older models stay on the host next to the bad one
+    assert (lab["state"].parent.parent / "checkpoints" / sha / "config.json").is_file()
