@@ -186,9 +186,11 @@ class Supervisor:
             return
         with self.lock:
             prog = self.parser.progress
-            step, it_s = prog.step, prog.it_s
+            step, it_s, saving = prog.step, prog.it_s, prog.saving_checkpoint
         if step is None or not prog.progress_seen:
             return
+        if saving and not checkpoints.is_complete(saving):
+            return  # the previous save is in flight: its size is the estimate for the next one
         save_steps = self.spec.save_steps
         next_save = (step // save_steps + 1) * save_steps
         if next_save > self.spec.max_steps or self.watched_save == next_save:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -63,6 +64,9 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
     for step in (10, 20, 30, 40):
         assert f"disk watchdog before checkpoint-{step} (needs " in log
     assert log.count("bytes): ok") == 4
+    # From the second save on, the estimate is the size of the last complete checkpoint, not a guess.
+    need = re.search(r"disk watchdog before checkpoint-20 \(needs (\d+) bytes\)", log)
+    assert need is not None and int(need.group(1)) > 0
     assert json.loads((run_dir / "cmdline.json").read_text())["argv"][1:3] == ["-m", "torch.distributed.run"]
     assert not Path(spec["runs_root"], "active.json").exists()
 
