@@ -79,7 +79,7 @@ class Runs:
         return supervisor.status(spec["runs_root"], spec["recipe"])
 
     def wait(
-        self, spec: dict[str, Any], until: Callable[[dict[str, Any]], bool], timeout: float = 90.0
+        self, spec: dict[str, Any], until: Callable[[dict[str, Any]], bool], timeout: float = 150.0
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         seen = None
@@ -92,7 +92,7 @@ class Runs:
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
         raise AssertionError(f"timed out waiting; last status {json.dumps(seen)}\n--- train.log ---\n{tail}")
 
-    def wait_done(self, spec: dict[str, Any], timeout: float = 90.0) -> dict[str, Any]:
+    def wait_done(self, spec: dict[str, Any], timeout: float = 150.0) -> dict[str, Any]:
         return self.wait(
             spec,
             lambda s: s["state"] in ("finished", "stopped") or s["state"].startswith("failed:"),

@@ -14,7 +14,7 @@ import pytest
 from groot_ops.train import checkpoints, supervisor
 from tests.integration.train.conftest import Runs, trainer_children
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = pytest.mark.timeout(420)
 
 
 def final_loss(output_dir: str) -> float:

@@ -15,7 +15,7 @@ from groot_ops.train import supervisor
 from tests.ansible_helpers import AnsibleResult, run_playbook, write_local_inventory
 from tests.integration.train.conftest import STANDIN, Runs
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(420)
 HOST = "trainer-1"
 SECRET = "wandb-s3cret-value-0123"
 
