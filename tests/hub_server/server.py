@@ -105,7 +105,7 @@ class HubServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> HubServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="hub-server", daemon=True)
@@ -183,7 +183,7 @@ class _HubHandler(BaseHTTPRequestHandler):
     # -- plumbing -------------------------------------------------------------------------------
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:

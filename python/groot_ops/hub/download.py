@@ -7,6 +7,7 @@ all present does no file transfer and reports ``changed: False``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,12 +51,16 @@ def _resolve(
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     api = HfApi(endpoint=endpoint, token=token)
+
+    def lookup(name: str) -> Any:
+        return api.repo_info(name, repo_type=repo_type, revision=revision)
+
     for name in names:
         try:
             info = with_retries(
                 "revision lookup",
                 name,
-                lambda name=name: api.repo_info(name, repo_type=repo_type, revision=revision),
+                functools.partial(lookup, name),
                 max_retries=max_retries,
                 backoff_s=backoff_s,
             )

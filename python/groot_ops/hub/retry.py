@@ -127,5 +127,9 @@ def hub_failures(repo_id: str) -> Iterator[None]:
         yield
     except GrootOpsError:
         raise
-    except (OSError, ValueError, *transport_errors()) as exc:
+    except (OSError, ValueError) as exc:
+        raise GrootOpsError(f"Hub operation on {repo_id} failed: {_short(exc)}") from None
+    except Exception as exc:
+        if not isinstance(exc, transport_errors()):
+            raise
         raise GrootOpsError(f"Hub operation on {repo_id} failed: {_short(exc)}") from None

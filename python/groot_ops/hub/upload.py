@@ -132,7 +132,8 @@ def _publish(
         info = retry("repo lookup", lambda: api.repo_info(repo_id, revision=revision))
         head: str | None = info.sha
         remote_private: bool | None = info.private
-        remote = retry("tree listing", lambda: _remote_tree(api, repo_id, head))
+        pinned = info.sha or revision
+        remote = retry("tree listing", lambda: _remote_tree(api, repo_id, pinned))
     except RepositoryNotFoundError:
         head, remote_private, remote = None, None, {}
     to_upload = changed_files(local, remote)
