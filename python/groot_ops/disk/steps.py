@@ -93,6 +93,10 @@ def _delete(
     except ProtectedPathError as exc:
         result.protected.append(str(exc))
         return
+    except OSError as exc:
+        # A read-only mount or a file held by another user: report it and go on with the next candidate.
+        result.errors.append(f"{label}: {exc}")
+        return
     result.freed_bytes += freed
     result.items.append(label)
     if ctx.check and listed and _same_filesystem(listed[0], ctx.config.watch_path):

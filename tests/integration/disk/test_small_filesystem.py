@@ -216,3 +216,26 @@ def test_nothing_reclaimable_stops_cleanly_then_resumes_after_space_is_added(
     assert "checkpoint-20" in log.split("attempt 0")[-1]  # the second launch resumed from checkpoint-20
     _assert_checkpoints_sound(spec["output_dir"], [30, 40])
     assert (base / "snapshots" / commit(1) / "model.safetensors").stat().st_size == 20 * MIB
+
+
+def test_undeletable_candidates_are_reported_and_the_policy_goes_on(disk: SmallDisk) -> None:
+    from groot_ops.disk.policy import run_policy
+
+    fs = disk.fs
+    write_file(fs / "ro" / "pip" / "wheel", MIB)
+    write_file(fs / "pip" / "wheel", MIB)
+    (fs / "checkpoints").mkdir()
+    ro = fs / "ro"
+    subprocess.run(["mount", "--bind", str(ro), str(ro)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], check=True)
+        config = {"watch_path": str(fs / "checkpoints"), "target": "all",
+                  "pip_cache_dirs": [str(ro / "pip"), str(fs / "pip")]}  # fmt: skip
+        result = run_policy(config)
+    finally:
+        subprocess.run(["umount", str(ro)], check=True)
+    step = {s["name"]: s for s in result["steps"]}["package_caches"]
+    assert step["items"] == [str(fs / "pip" / "wheel")]
+    assert "Read-only file system" in step["errors"][0]
+    assert (ro / "pip" / "wheel").exists()
+    assert not (fs / "pip" / "wheel").exists()
