@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import collections
 import json
 import re
 import threading
@@ -89,6 +90,7 @@ class HubServer:
         port: int = 0,
         xet_cas_dir: str | Path | None = None,
         read_only_tokens: set[str] | frozenset[str] = frozenset(),
+        max_recorded: int = 50_000,
     ) -> None:
         self.storage = Storage(Path(root))
         # token -> user name; every valid token may write except those in read_only_tokens (403).
@@ -96,7 +98,8 @@ class HubServer:
         self.read_only_tokens = frozenset(read_only_tokens)
         self.xet_cas_dir = Path(xet_cas_dir) if xet_cas_dir else None
         self.faults: list[Fault] = []
-        self.requests: list[RecordedRequest] = []
+        # Bounded so that a long-lived lab Hub does not grow without limit.
+        self.requests: collections.deque[RecordedRequest] = collections.deque(maxlen=max_recorded)
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
