@@ -99,7 +99,8 @@ reclaimable_bytes:
   type: int
 steps:
   description:
-    - One entry per step - C(name), C(freed_bytes), C(items) deleted, C(protected) refusals, C(skipped).
+    - One entry per step - C(name), C(freed_bytes), C(items) deleted, C(protected) refusals, C(skipped),
+      C(errors) (candidates that could not be deleted, e.g. on a read-only mount; the policy goes on).
   returned: always
   type: list
   elements: dict
