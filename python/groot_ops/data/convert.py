@@ -285,7 +285,12 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
 def _write_meta(ds: RawDataset, stage: Path, plan: _Plan) -> None:
     meta = stage / "meta"
     meta.mkdir(parents=True, exist_ok=True)
-    ego_feature = dict(ds.info["features"][ds.ego_key])
+    ego_feature = json.loads(json.dumps(ds.info["features"][ds.ego_key]))
+    if ds.version == "v3.0":
+        # The episodes were cut and re-encoded (see _convert_videos): say what the files now are.
+        for key in ("info", "video_info"):
+            if isinstance(ego_feature.get(key), dict):
+                ego_feature[key].update({"video.codec": "h264", "video.pix_fmt": "yuv420p"})
     info = schema.info_json(
         fps=ds.fps,
         robot_type=ds.robot_type,

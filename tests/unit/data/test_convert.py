@@ -183,3 +183,15 @@ def test_symlinked_videos_are_linked_to_their_target(tmp_path: Path, raw_v21: Pa
     convert_dataset(raw, tmp_path / "out")
     out = tmp_path / f"out/{schema.video_file(0)}"
     assert not out.is_symlink() and os.path.samestat(out.stat(), blob.stat())
+
+
+def test_v30_cut_videos_are_declared_h264(tmp_path: Path) -> None:
+    raw = make_raw(
+        tmp_path / "raw", version="v3.0", codec="av1", lengths=(31, 32), cameras=("cam_left_high",)
+    )
+    convert_dataset(raw, tmp_path / "out")
+    info = json.loads((tmp_path / "out/meta/info.json").read_text())
+    assert info["features"][schema.EGO_VIDEO_KEY]["info"]["video.codec"] == "h264"
+    from groot_ops.data.video import probe_info
+
+    assert probe_info(tmp_path / f"out/{schema.video_file(1)}")["video.codec"] == "h264"
