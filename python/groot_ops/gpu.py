@@ -81,7 +81,7 @@ def parse_query_gpu_csv(
     """
     lines = [line for line in text.splitlines() if line.strip()]
     columns = list(fields)
-    if lines and lines[0].split(",")[0].strip().lower() == "index":
+    if lines and all(re.fullmatch(r"[a-z_.]+", cell) for cell in _header_fields(lines[0])):
         columns = _header_fields(lines.pop(0))
     gpus: list[dict[str, Any]] = []
     for line_no, line in enumerate(lines, start=1):
