@@ -25,6 +25,7 @@ from groot_ops.data.fingerprint import (
     bytes_digest,
     dataset_fingerprint,
     digest_files,
+    ensure_replaceable,
     read_record,
     tool_version,
     write_record,
@@ -351,6 +352,7 @@ def convert_dataset(
         "before": {"convert": before_convert} if before_convert else {},
         "after": {"convert": wanted, **summary},
     }
+    ensure_replaceable(output)
     if check:
         return {"changed": True, **summary, "fingerprint": None, "diff": diff}
     with staged_directory(output) as stage:

@@ -140,3 +140,22 @@ def stats_are_fresh(dataset_dir: str | os.PathLike[str]) -> bool:
 
 def tool_version() -> str:
     return __version__
+
+
+def ensure_replaceable(output: str | os.PathLike[str], *, marker: str = RECORD_NAME) -> None:
+    """Refuse to replace a non-empty directory that this tool did not produce.
+
+    Writers replace their output as a whole; without this guard a mistyped ``--output`` (a home
+    directory, a raw download) would be deleted.
+    """
+    from groot_ops.errors import InputError
+
+    path = Path(output)
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise InputError("output exists and is not a directory", path=str(path))
+    if path.is_dir() and any(path.iterdir()) and not (path / marker).is_file():
+        raise InputError(
+            f"output is a non-empty directory without {marker}: not replacing what groot-ops did not write "
+            "(remove it or choose another output)",
+            path=str(path),
+        )

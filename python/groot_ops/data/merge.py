@@ -22,7 +22,13 @@ import pyarrow as pa
 from groot_ops.atomic import link_or_copy, staged_directory
 from groot_ops.data import schema
 from groot_ops.data.convert import workers, write_parquet_hashed
-from groot_ops.data.fingerprint import dataset_fingerprint, read_record, tool_version, write_record
+from groot_ops.data.fingerprint import (
+    dataset_fingerprint,
+    ensure_replaceable,
+    read_record,
+    tool_version,
+    write_record,
+)
 from groot_ops.data.rawread import read_jsonl, read_parquet
 from groot_ops.errors import InputError
 
@@ -135,6 +141,7 @@ def merge_datasets(
         "before": {"merge": before.get("merge")} if before.get("merge") else {},
         "after": {"merge": wanted, **summary},
     }
+    ensure_replaceable(output)
     if check:
         return {"changed": True, **summary, "fingerprint": None, "diff": diff}
     with staged_directory(output) as stage:

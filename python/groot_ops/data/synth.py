@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from groot_ops.atomic import link_or_copy, staged_directory
+from groot_ops.data.fingerprint import ensure_replaceable
 
 CAMERAS: tuple[str, ...] = ("cam_left_high", "cam_right_high", "cam_left_wrist", "cam_right_wrist")
 # The newer Unitree v3.0 naming; the reader maps it back (cam_left_high <-> head_stereo_left).
@@ -218,6 +219,7 @@ def synth_raw_dataset(
     if check:
         return {"changed": True, **summary}
     target = Path(out_dir)
+    ensure_replaceable(target, marker="meta/info.json")
     try:
         with staged_directory(target) as stage:
             writer = _V21Writer if version == "v2.1" else _V30Writer

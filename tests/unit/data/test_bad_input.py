@@ -163,3 +163,21 @@ def test_v30_without_tasks_parquet(tmp_path: Path, raw_v30: Path) -> None:
     with pytest.raises(InputError) as caught:
         convert_dataset(raw, tmp_path / "out")
     assert caught.value.path == str(raw / "meta/tasks.parquet")
+
+
+def test_foreign_output_directory_is_never_replaced(tmp_path: Path, raw_v21: Path) -> None:
+    from groot_ops.data.merge import merge_datasets
+    from groot_ops.data.synth import synth_raw_dataset
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notes.txt").write_text("precious")
+    with pytest.raises(InputError, match="not replacing"):
+        convert_dataset(raw_v21, home)
+    good = tmp_path / "good"
+    convert_dataset(raw_v21, good)
+    with pytest.raises(InputError, match="not replacing"):
+        merge_datasets([str(good)], home)
+    with pytest.raises(InputError, match="not replacing"):
+        synth_raw_dataset(home, episodes=1)
+    assert (home / "notes.txt").read_text() == "precious" and len(list(home.iterdir())) == 1
