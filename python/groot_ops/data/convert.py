@@ -333,6 +333,8 @@ def convert_dataset(
         "options": {"ego_camera": ego_camera, "source_camera": ds.ego_key},
         "groot_ops_version": tool_version(),
     }
+    if not ds.tasks:
+        raise InputError("the dataset lists no tasks", path=str(ds.root / "meta"))
     plan = _Plan(ds)
     summary = {
         "output": str(output),

@@ -181,3 +181,8 @@ def test_foreign_output_directory_is_never_replaced(tmp_path: Path, raw_v21: Pat
     with pytest.raises(InputError, match="not replacing"):
         synth_raw_dataset(home, episodes=1)
     assert (home / "notes.txt").read_text() == "precious" and len(list(home.iterdir())) == 1
+
+
+def test_no_tasks(raw: Path, previous: tuple[Path, dict[str, tuple[int, int]]]) -> None:
+    (raw / "meta/tasks.jsonl").write_text("")
+    assert "no tasks" in str(_fails(raw, previous))
