@@ -169,6 +169,10 @@ class _Validator:
             for name in ("task_index", "episode_index", "index", "frame_index"):
                 if name not in table.column_names:
                     found.append(_problem("column missing", path, name, index))
+                elif not pa.types.is_integer(table.schema.field(name).type):
+                    # The loader looks task_index up in tasks.jsonl as an integer.
+                    kind = table.schema.field(name).type
+                    found.append(_problem(f"column is {kind}, must be int64", path, name, index))
             if "task_index" in table.column_names:
                 used = set(np.unique(table.column("task_index").to_numpy()).tolist())
                 for value in sorted(used - tasks):

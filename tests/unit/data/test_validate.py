@@ -89,3 +89,11 @@ def test_cli_exit_code(dataset: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["data", "validate", str(dataset), "--json"]) == 1
     out = capsys.readouterr().out.splitlines()[-1]
     assert json.loads(out)["problems"][0]["episode"] == 0
+
+
+def test_index_columns_must_be_integers(dataset: Path) -> None:
+    rewrite_column(dataset / schema.data_file(2), "task_index", pa.array([0.0] * 30, pa.float64()))
+    problems = validate_dataset(dataset)["problems"]
+    assert any(
+        p["column"] == "task_index" and p["episode"] == 2 and "int64" in p["message"] for p in problems
+    )
