@@ -195,3 +195,26 @@ def test_v30_cut_videos_are_declared_h264(tmp_path: Path) -> None:
     from groot_ops.data.video import probe_info
 
     assert probe_info(tmp_path / f"out/{schema.video_file(1)}")["video.codec"] == "h264"
+
+
+def _first_and_last_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [f.to_ndarray(format="rgb24").astype(np.float32) for f in container.decode(video=0)]
+    return frames[0], frames[-1]
+
+
+def test_v30_cut_starts_and_ends_on_the_episode_boundaries(
+    tmp_path: Path, raw_v30: Path, raw_v21: Path
+) -> None:
+    # Same seed: the v2.1 per-episode videos show exactly the frames each v3.0 cut must contain.
+    out = tmp_path / "out"
+    convert_dataset(raw_v30, out)
+    for episode in range(len(LENGTHS)):
+        cut = _first_and_last_frames(out / schema.video_file(episode))
+        reference = _first_and_last_frames(
+            raw_v21 / f"videos/chunk-000/observation.images.cam_left_high/episode_{episode:06d}.mp4"
+        )
+        for got, want in zip(cut, reference, strict=True):
+            assert np.abs(got - want).mean() < 6.0, episode
