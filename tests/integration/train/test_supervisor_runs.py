@@ -225,18 +225,21 @@ def test_disk_watchdog_insufficient_stops_before_the_save(runs: Runs) -> None:
 
 
 def test_whole_tree_killed_reads_interrupted_and_relaunch_resumes(runs: Runs) -> None:
-    spec = runs.spec("lab-crash", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.2"}, flags={"max_steps": 30})
+    spec = runs.spec("lab-crash", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.2"}, flags={"max_steps": 40})
     runs.start(spec)
     status = runs.wait(spec, lambda s: (s.get("last_checkpoint_step") or 0) >= 10 and s["step"] >= 11)
     # Like a container restart: supervisor and torchrun die at once, nobody writes a final status.
     os.killpg(int(status["supervisor_pid"]), signal.SIGKILL)
     os.killpg(int(status["torchrun_pid"]), signal.SIGKILL)
+    # On a loaded machine the trainer may have gone on past the status we saw: the disk decides.
+    killed_at = checkpoints.checkpoint_step(checkpoints.latest_complete(spec["output_dir"]))
+    assert killed_at is not None and 10 <= killed_at < 40
     lost = runs.wait(spec, lambda s: s["state"] == "failed:interrupted")
     assert "is gone without a final status" in lost["failure"]["message"]
     assert Path(spec["runs_root"], "active.json").exists()  # left behind by the dead supervisor
 
     again = runs.start(spec)
-    assert again["action"] == "resumed" and again["resume_step"] == 10
+    assert again["action"] == "resumed" and again["resume_step"] == killed_at
     assert again["stale_lock"]["recipe"] == "lab-crash"
     done = runs.wait_done(spec)
-    assert done["state"] == "finished" and done["step"] == 30, done
+    assert done["state"] == "finished" and done["step"] == 40, done
