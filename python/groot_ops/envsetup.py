@@ -114,21 +114,29 @@ def install_argv(spec: EnvSpec, prefix: str, args: Sequence[str]) -> list[str]:
     return [py, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", *index_args(spec), *args]
 
 
-def desired_state(spec: EnvSpec) -> dict[str, Any]:
+def desired_state(spec: EnvSpec, *, check: bool = False) -> dict[str, Any]:
+    """What the install record must say. In check mode a package file that an earlier task would
+    have copied (skipped in check mode) counts as "to be installed" instead of an error."""
+
+    def digest(path: str) -> str:
+        if check and not os.path.exists(path):
+            return "missing-in-check-mode"
+        return sha256_file(path)
+
     return {
         "manager": spec.manager,
         "requirements": sorted(spec.requirements),
         "index": index_args(spec),
-        "packages": {Path(p).name: sha256_file(p) for p in spec.packages},
+        "packages": {Path(p).name: digest(p) for p in spec.packages},
         "source_paths": list(spec.source_paths),
     }
 
 
 def plan(
-    spec: EnvSpec, *, prefix: str | None, env_exists: bool, state: Mapping[str, Any]
+    spec: EnvSpec, *, prefix: str | None, env_exists: bool, state: Mapping[str, Any], check: bool = False
 ) -> list[dict[str, Any]]:
     """Ordered steps ``{"name", "argv"|"write"}`` that bring the env to ``desired_state``."""
-    want = desired_state(spec)
+    want = desired_state(spec, check=check)
     steps: list[dict[str, Any]] = []
     target = prefix or spec.env
     if not env_exists:
@@ -217,8 +225,8 @@ def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, 
     """Bring the env to the spec; returns ``changed``, ``steps``, ``python``, ``diff``."""
     prefix = resolve_prefix(spec, run)
     state = read_state(prefix) if prefix else {}
-    steps = plan(spec, prefix=prefix, env_exists=prefix is not None, state=state)
-    want = desired_state(spec)
+    steps = plan(spec, prefix=prefix, env_exists=prefix is not None, state=state, check=check)
+    want = desired_state(spec, check=check)
     before = {k: state.get(k) for k in want} if state else {}
     result: dict[str, Any] = {
         "changed": bool(steps),

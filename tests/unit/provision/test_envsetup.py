@@ -176,3 +176,11 @@ def test_real_uv_env_installs_once_and_follows_the_wheel(tmp_path: Path, wheelho
     assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.startswith("2 ")
     record = json.loads((tmp_path / "env" / envsetup.STATE_FILE).read_text())
     assert record["packages"] == {wheel.name: envsetup.sha256_file(str(wheel))}
+
+
+def test_check_mode_plans_a_wheel_not_copied_yet(tmp_path: Path) -> None:
+    # In --check the copy task before the module is skipped: the wheel is absent, the plan says "install".
+    spec = _spec(env=str(tmp_path / "env"), packages=[str(tmp_path / "groot_ops-0.1.0-py3-none-any.whl")])
+    result = envsetup.ensure_env(spec, _runner, check=True)
+    assert result["steps"] == ["create env", "bootstrap uv", "install packages"]
+    assert not (tmp_path / "env").exists()
