@@ -167,4 +167,5 @@ def test_publish_without_token_fails_before_touching_anything(publish_setup: dic
     publish_setup["vars"].write_text(yaml.safe_dump(data))
     result = _run(publish_setup)
     assert result.rc != 0
+    assert "No Hub token: set vault_hf_token" in result.stdout, result.describe()
     assert not (publish_setup["workspace"] / "exports").exists()
