@@ -146,7 +146,12 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    base = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    # Both trainers live on one engine host: the rendezvous address defaults to that host's address.
+    base = {
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+        "groot_engine_host": "engine-1",
+    }
     node1 = stage.workspace / "node1"
     hosts = {
         "trainer-1": base,
@@ -160,8 +165,11 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
         yaml.safe_dump(
             {
                 "all": {
-                    "vars": {"finetune_rdzv_address": "127.0.0.1", "finetune_rdzv_port": port},
-                    "children": {"trainers": {"hosts": hosts}},
+                    "vars": {"finetune_rdzv_port": port},
+                    "children": {
+                        "trainers": {"hosts": hosts},
+                        "workstations": {"hosts": {"engine-1": {"ansible_host": "127.0.0.1"}}},
+                    },
                 }
             }
         )
