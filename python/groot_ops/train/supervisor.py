@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +42,8 @@ def _check_inputs(spec: TrainSpec) -> list[str]:
     info = Path(spec.dataset_path) / "meta" / "info.json"
     if not info.is_file():
         problems.append(f"dataset not found (no {info})")
+    if not shutil.which(spec.python):
+        problems.append(f"python interpreter for torchrun not found or not executable: {spec.python}")
     if spec.warm_start_from and not Path(spec.warm_start_from).is_dir():
         problems.append(f"warm_start_from checkpoint not found: {spec.warm_start_from}")
     return problems

@@ -36,6 +36,7 @@ def test_check_mode_reports_launch_and_writes_nothing(
         "output_dir": str(tmp_path / "ckpt"),
         "base_model_path": "nvidia/GR00T-N1.6-3B",
         "flags": {"max_steps": 10, "save_steps": 5, "global_batch_size": 2},
+        "python": str(tmp_path / "env" / "bin" / "python"),
     }
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(spec))
@@ -48,4 +49,5 @@ def test_check_mode_reports_launch_and_writes_nothing(
     assert main(["train", "start", "--spec", str(path)]) == 1
     err = capsys.readouterr().err
     assert "Isaac-GR00T launch script not found" in err and "dataset not found" in err
+    assert f"python interpreter for torchrun not found or not executable: {tmp_path}/env/bin/python" in err
     assert not (tmp_path / "runs" / "active.json").exists()
