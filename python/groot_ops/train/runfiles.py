@@ -129,7 +129,9 @@ def try_acquire_lock(runs_root: str | os.PathLike[str], recipe: str) -> bool:
 
 
 def set_lock_pid(runs_root: str | os.PathLike[str], recipe: str, pid: int) -> None:
-    lock = read_lock(runs_root) or {}
+    lock = read_lock(runs_root)
+    if lock is None or lock.get("recipe") != recipe:
+        return  # the run already ended and released it: never resurrect a lock
     lock.update({"recipe": recipe, "pid": pid})
     write_json(lock_path(runs_root), lock)
 
