@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.ansible_helpers import REPO_ROOT, VENV_BIN, ansible_env, run_adhoc, run_playbook
+from tests.ansible_helpers import (
+    REPO_ROOT,
+    VENV_BIN,
+    ansible_env,
+    run_adhoc,
+    run_playbook,
+    write_local_inventory,
+)
 
 PLAYBOOKS = REPO_ROOT / "playbooks"
 STAGES = ["preflight", "provision", "datasets", "train", "publish", "deploy"]
@@ -97,3 +104,16 @@ def test_module_without_groot_ops_on_the_target_names_host_and_package(tmp_path:
     )
     assert result.rc != 0
     assert "groot_ops" in result.stdout and socket.gethostname() in result.stdout, result.describe()
+
+
+@pytest.mark.parametrize("name", ["datasets", "publish"])
+def test_stage_without_trainers_fails_instead_of_matching_nothing(name: str, tmp_path: Path) -> None:
+    inventory = write_local_inventory(tmp_path / "hosts.yml", {"inference": ["spark-test"]})
+    vars_file = tmp_path / "vars.yml"
+    recipe = {"datasets": [], "base_model": "b", "embodiment_tag": "UNITREE_G1", "training": {}, "hub": {}}
+    vars_file.write_text(yaml.safe_dump({"groot_recipes": {"r": recipe}}))
+    result = run_playbook(
+        f"playbooks/{name}.yml", inventory=inventory, extra_vars={"recipe": "r"}, extra_vars_files=[vars_file]
+    )
+    assert result.rc != 0
+    assert "No host in group trainers" in result.stdout, result.describe()
