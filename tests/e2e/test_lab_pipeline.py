@@ -1,4 +1,5 @@
-"""The pipeline end to end on the lab: every stage that exists, in order, then again with no change.
+"""The pipeline end to end on the lab: every stage that exists, in order, then again with no change;
+then the two-node variant (torchrun rendezvous between lab-ws and lab-ws2).
 
 Stages whose playbook is still a placeholder are not called, except the first one, which must fail
 loudly; each stage that lands extends this test through ``stages.built_prefix()``.
@@ -148,3 +149,25 @@ def test_pipeline_stage_by_stage_then_unchanged(lab: dict[str, Any]) -> None:
         assert not changed, f"second {stage}.yml run changed {changed}; log {again.log}"
     if complete:
         _check("deploy", RECIPE, lab, ["lab-ws"])
+
+
+def _two_node_recipe() -> str:
+    lab = yaml.safe_load((REPO / "inventory/lab/group_vars/all/lab.yml").read_text())
+    names = [name for name, nodes in lab["lab_recipe_nodes"].items() if nodes == 2 and name in _recipes()]
+    assert names, f"no lab recipe trains on two nodes: {lab['lab_recipe_nodes']} vs {sorted(_recipes())}"
+    return names[0]
+
+
+def test_two_node_training_with_rendezvous(lab: dict[str, Any]) -> None:
+    assert "train" in stages.built_prefix(), "multi-node needs provision, datasets and train built"
+    recipe = _two_node_recipe()
+    nodes = ["lab-ws", "lab-ws2"]
+    for stage in ("provision", "datasets", "train"):
+        run = _run(stage, recipe=recipe)
+        _record(f"2node:{stage}", run.seconds)
+        _check(stage, recipe, lab, nodes)
+    statuses = [
+        json.loads((checks.workspace(h) / "runs" / recipe / "status.json").read_text()) for h in nodes
+    ]
+    assert sorted(s["node_rank"] for s in statuses) == [0, 1]
+    assert {s["nnodes"] for s in statuses} == {2}

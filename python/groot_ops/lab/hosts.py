@@ -30,6 +30,7 @@ def start_host(paths: LabPaths, host: LabHost) -> bool:
         return False
     remove_container(host.name)
     paths.host_data(host.name).mkdir(parents=True, exist_ok=True)
+    # Only on the edge network: the hosts act through the engine socket, and keeping them off the
+    # lab network leaves trainer names there unambiguous.
     docker(host_run_args(paths, host))
-    docker(["network", "connect", layout.NETWORK, host.name])
     return True
