@@ -1,10 +1,11 @@
 """Preflight checks and their single JSON verdict ``{"ok": bool, "checks": [...]}``.
 
 Every check says what was observed, what is required, whether it is hard (blocks the pipeline)
-and how to fix it. Standard library only and no module-level import of the rest of groot_ops:
-the ``groot_preflight`` Ansible module ships this file to hosts (``module_utils/groot_ops_preflight.py``)
-before the project's package exists there. ``python -m groot_ops.preflight`` runs the same checks
-outside Ansible (used on the GPU device machine).
+and how to fix it. Standard library only and no module-level import of the rest of groot_ops
+except the disk budget (:mod:`groot_ops.disk.budget`, itself standard library only): the
+``groot_preflight`` Ansible module ships this file to hosts (``module_utils/groot_ops_preflight.py``,
+with the budget as ``module_utils/groot_ops_budget.py``) before the project's package exists there.
+``python -m groot_ops.preflight`` runs the same checks outside Ansible (used on the GPU device machine).
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+try:
+    from groot_ops.disk.budget import budget_parts
+except ImportError:  # shipped as Ansible module_utils: groot_ops is not installed on the host yet
+    from ansible.module_utils.groot_ops_budget import budget_parts  # type: ignore[no-redef]
 
 GIB = 1024**3
 
@@ -81,32 +87,31 @@ def disk_budget(
     export_bytes: int = 0,
     margin_ratio: float = 0.1,
 ) -> dict[str, int]:
-    """Bytes each part of a run needs on disk.
+    """Bytes each part of a run needs on disk, keyed as :data:`PATH_NEEDS` reads them.
 
-    Checkpoints count ``save_total_limit + 1``: the trainer writes the new checkpoint before its
-    rotation deletes the oldest, so the peak holds one more than the limit (the original run
-    died exactly at such a save). ``margin_ratio`` keeps headroom for logs and temp files.
+    A thin wrapper over :func:`groot_ops.disk.budget.budget_parts`: checkpoints count
+    ``save_total_limit + 1`` (the trainer writes the new checkpoint before its rotation deletes the
+    oldest, so the peak holds one more than the limit; the original run died exactly at such a
+    save), and a limit of 0 counts no checkpoints. ``margin_ratio`` keeps headroom for logs and
+    temp files. Raises ``ValueError`` for a negative size.
     """
-    for key, value in (
-        ("datasets_bytes", datasets_bytes),
-        ("caches_bytes", caches_bytes),
-        ("checkpoint_bytes", checkpoint_bytes),
-        ("save_total_limit", save_total_limit),
-        ("export_bytes", export_bytes),
-    ):
-        if int(value) < 0:
-            raise ValueError(f"disk budget {key} must be >= 0, got {value}")
-    checkpoints = int(checkpoint_bytes) * (int(save_total_limit) + 1 if save_total_limit else 0)
-    parts = {
-        "datasets_bytes": int(datasets_bytes),
-        "caches_bytes": int(caches_bytes),
-        "checkpoints_bytes": checkpoints,
-        "export_bytes": int(export_bytes),
+    parts = budget_parts(
+        dataset_bytes=int(datasets_bytes),
+        cache_bytes=int(caches_bytes),
+        checkpoint_bytes=int(checkpoint_bytes),
+        save_total_limit=int(save_total_limit),
+        export_bytes=int(export_bytes),
+    )
+    result = {
+        "datasets_bytes": parts["datasets"],
+        "caches_bytes": parts["caches"],
+        "checkpoints_bytes": parts["checkpoints"],
+        "export_bytes": parts["export"],
     }
-    total = sum(parts.values())
-    parts["margin_bytes"] = int(total * float(margin_ratio))
-    parts["total_bytes"] = total + parts["margin_bytes"]
-    return parts
+    total = sum(result.values())
+    result["margin_bytes"] = int(total * float(margin_ratio))
+    result["total_bytes"] = total + result["margin_bytes"]
+    return result
 
 
 def _existing_ancestor(path: Path) -> Path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,7 +159,35 @@ def test_recorded_device_verdict_is_a_disk_and_docker_refusal() -> None:
 def test_module_utils_copies_are_the_package_files() -> None:
     # The Ansible modules ship module_utils/groot_ops_*.py; they must be the package's own code.
     root = Path(__file__).resolve().parents[3]
-    for name in ("gpu", "preflight", "envsetup"):
+    for name, source in (
+        ("gpu", "gpu.py"),
+        ("preflight", "preflight.py"),
+        ("envsetup", "envsetup.py"),
+        ("budget", "disk/budget.py"),
+    ):
         link = root / "module_utils" / f"groot_ops_{name}.py"
         assert link.is_symlink()
-        assert os.path.samefile(link, root / "python" / "groot_ops" / f"{name}.py")
+        assert os.path.samefile(link, root / "python" / "groot_ops" / source)
+
+
+def test_budget_and_preflight_load_without_the_package(tmp_path: Path) -> None:
+    # As Ansible ships them: module_utils/ copies, groot_ops not importable, budget from module_utils.
+    root = Path(__file__).resolve().parents[3]
+    script = (
+        "import sys\n"
+        "sys.modules['groot_ops'] = None\n"  # import groot_ops.* raises ImportError
+        "import ansible.module_utils\n"
+        f"ansible.module_utils.__path__.append({str(root / 'module_utils')!r})\n"
+        "from ansible.module_utils import groot_ops_budget, groot_ops_preflight\n"
+        "assert groot_ops_preflight.budget_parts is groot_ops_budget.budget_parts\n"
+        "b = groot_ops_preflight.disk_budget(checkpoint_bytes=10, save_total_limit=2, margin_ratio=0)\n"
+        "assert b['checkpoints_bytes'] == 30 and b['total_bytes'] == 30, b\n"
+        "try:\n"
+        "    groot_ops_budget.recipe_budget({}, checkpoint_bytes=-1, free_bytes=0)\n"
+        "except ValueError as exc:\n"
+        "    assert 'checkpoint_bytes' in str(exc)\n"
+        "else:\n"
+        "    raise AssertionError('no error')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
