@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,10 @@ def lab() -> Iterator[dict[str, Any]]:
     # The tests share the one lab of this checkout (`make lab`): container names are global.
     state = bringup.up(REPO)
     yield state
+    # The playbook logs outlive the lab, for whoever reads a failure.
+    logs = REPO / ".lab" / "logs"
+    if logs.is_dir():
+        shutil.copytree(logs, REPO / ".cache" / "lab-e2e" / "logs", dirs_exist_ok=True)
     result = bringup.down(REPO)
     # `lab down` must leave nothing behind: no lab container (also none a role created), no network.
     assert not containers_with_label(layout.LABEL), result

@@ -18,7 +18,7 @@ import yaml
 
 from groot_ops.lab import hub, layout
 from groot_ops.lab.layout import LabPaths
-from groot_ops.lab.pipeline import PlaybookRun, run_playbook
+from groot_ops.lab.pipeline import PlaybookRun, changed_tasks, run_playbook
 from tests.e2e import checks, stages
 
 pytestmark = [pytest.mark.lab, pytest.mark.docker, pytest.mark.timeout(900)]
@@ -146,7 +146,8 @@ def test_pipeline_stage_by_stage_then_unchanged(lab: dict[str, Any]) -> None:
         again = _run(stage)
         _record(f"second:{stage}", again.seconds)
         changed = {host: c["changed"] for host, c in again.recap.items() if c["changed"]}
-        assert not changed, f"second {stage}.yml run changed {changed}; log {again.log}"
+        tasks = changed_tasks(again.log.read_text())
+        assert not changed, f"second {stage}.yml run changed {changed}: {tasks}; log {again.log}"
     if complete:
         _check("deploy", RECIPE, lab, ["lab-ws"])
 

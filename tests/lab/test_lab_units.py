@@ -13,7 +13,7 @@ import yaml
 from groot_ops.errors import ConfigError
 from groot_ops.lab import layout, seedplan, ssh
 from groot_ops.lab.layout import LabPaths
-from groot_ops.lab.pipeline import parse_recap, playbook_argv
+from groot_ops.lab.pipeline import changed_tasks, parse_recap, playbook_argv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,6 +32,14 @@ def test_parse_recap_reads_every_host() -> None:
     assert recap["lab-ws"] == {"ok": 12, "changed": 3, "unreachable": 0, "failed": 0}
     assert recap["lab-ws-dm-workstation"]["unreachable"] == 1
     assert parse_recap("ok: [lab-ws]\n") == {}
+
+
+def test_changed_tasks_names_host_and_task() -> None:
+    text = (
+        "TASK [a | one] ****\nok: [lab-ws]\n"
+        "TASK [b | two] ****\nchanged: [lab-spark]\nchanged: [lab-ws] => (item=x)\n"
+    )
+    assert changed_tasks(text) == ["lab-spark: b | two", "lab-ws: b | two"]
 
 
 def test_inventory_ports_match_the_layout() -> None:

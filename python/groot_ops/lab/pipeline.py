@@ -52,6 +52,22 @@ def parse_recap(text: str) -> dict[str, dict[str, int]]:
     return recap
 
 
+_TASK = re.compile(r"^TASK \[(?P<task>.*)\] \**$")
+_CHANGED = re.compile(r"^changed: \[(?P<host>[^\]]+)\]")
+
+
+def changed_tasks(text: str) -> list[str]:
+    """``host: task`` for every change an ``ansible-playbook`` output reports (idempotence reports)."""
+    found: list[str] = []
+    task = ""
+    for line in text.splitlines():
+        if match := _TASK.match(line):
+            task = match["task"]
+        elif match := _CHANGED.match(line):
+            found.append(f"{match['host']}: {task}")
+    return found
+
+
 def lab_env(repo: Path) -> dict[str, str]:
     """Environment of every Ansible process in the lab."""
     paths = LabPaths(repo)
