@@ -42,7 +42,7 @@ def _record(key: str, seconds: float) -> None:
 
 
 def _run(stage: str, recipe: str = RECIPE) -> PlaybookRun:
-    extra = ["-e", "wait=true"] if stage == "train" else []
+    extra = ["-e", "wait=true"] if stage in ("train", "site") else []
     run = run_playbook(REPO, f"{stage}.yml", recipe=recipe, extra=extra, timeout_s=600)
     tail = "".join(run.log.read_text().splitlines(keepends=True)[-40:])
     assert run.ok, f"{stage}.yml failed (exit {run.returncode}), log {run.log}:\n{tail}"

@@ -66,7 +66,15 @@ def _run(args: argparse.Namespace) -> int:
 
     repo = repo_root()
     state = up(repo, say=_printer(args))
-    run = run_playbook(repo, args.playbook, recipe=args.recipe, check=args.check, echo=not args.json)
+    # site.yml goes on to publish and deploy: training must have finished by then.
+    run = run_playbook(
+        repo,
+        args.playbook,
+        recipe=args.recipe,
+        extra=["-e", "wait=true"],
+        check=args.check,
+        echo=not args.json,
+    )
     summary = render_summary(repo, state, run, recipe=args.recipe)
     print(json.dumps(summary, indent=2) if args.json else summary["text"])
     if not run.ok:
