@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -135,3 +136,14 @@ def test_wheelhouse_pins_cpu_torch_and_the_env_versions() -> None:
     assert "torch==2.13.0" in reqs
     assert f"numpy=={metadata.version('numpy')}" in reqs
     assert any(req.startswith("huggingface_hub==") for req in reqs)
+
+
+def test_wheelhouse_carries_what_groot_env_installs_offline() -> None:
+    from groot_ops.lab.wheelhouse import groot_env_uv_spec, requirements
+
+    reqs = requirements(REPO)
+    # The trainers have no index: groot_env bootstraps uv and installs groot_ops's runtime
+    # dependencies from this list only (a fresh clone has no other wheels to fall back on).
+    assert groot_env_uv_spec(REPO) in reqs
+    names = {re.split(r"[<>=!~\[]", r, maxsplit=1)[0].lower() for r in reqs}
+    assert {"torch", "numpy", "pyarrow", "pyyaml", "huggingface_hub", "pyzmq", "msgpack", "uv"} <= names

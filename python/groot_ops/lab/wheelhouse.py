@@ -35,7 +35,9 @@ def requirements(repo: Path) -> list[str]:
         import tomli as tomllib
     project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
     wanted = [*project["dependencies"], *project["optional-dependencies"]["workstation"], *BUILD_TOOLS]
-    pinned = [TORCH_SPEC]
+    # groot_env bootstraps uv from the same offline wheelhouse: take its spec from the role itself so
+    # the two cannot drift apart.
+    pinned = [TORCH_SPEC, groot_env_uv_spec(repo)]
     for req in wanted:
         name = _name(req)
         try:
@@ -43,6 +45,14 @@ def requirements(repo: Path) -> list[str]:
         except metadata.PackageNotFoundError:
             pinned.append(req)
     return sorted(set(pinned))
+
+
+def groot_env_uv_spec(repo: Path) -> str:
+    """The uv requirement the groot_env role installs (``groot_env_uv_spec`` in its defaults)."""
+    import yaml
+
+    defaults = yaml.safe_load((repo / "roles" / "groot_env" / "defaults" / "main.yml").read_text())
+    return str(defaults["groot_env_uv_spec"])
 
 
 def ensure_wheelhouse(repo: Path, dest: Path) -> Path:
