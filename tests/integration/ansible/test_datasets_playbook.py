@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ class Stage:
         self.raw = tmp_path / "raw-src"
         self.datasets: list[dict[str, Any]] = []
         self.pins: dict[str, str] = {}
+        self.extra: dict[str, Any] = {}
 
     def seed(self, repo_id: str, folder: Path) -> str:
         return self.hub.seed(repo_id, folder)
@@ -63,7 +65,7 @@ class Stage:
             "groot_hf_token": self.hub.token,
             "groot_datasets_require_sha": True,
             "groot_datasets_revision_pins": self.pins,
-        }
+        } | self.extra
         path.write_text(yaml.safe_dump(data))
         return path
 
@@ -177,3 +179,38 @@ def test_unknown_recipe_fails_at_once_listing_known_ones(stage: Stage) -> None:
     assert result.rc != 0
     assert "Unknown recipe no-such-recipe" in result.stdout and "Known recipes: it-recipe" in result.stdout
     assert HOST not in result.recap
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _assert_download_failure(
+    result: AnsibleResult, stage: Stage, repo: str, needles: tuple[str, ...]
+) -> None:
+    assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
+    assert "Download failed for" in result.stdout and repo in result.stdout, result.describe()
+    for needle in needles:
+        assert needle in result.stdout, result.describe()
+    # The failure is reported by name, not tripped over later by a task reading a result without repo_id.
+    assert "has no attribute" not in result.output, result.describe()
+    assert stage.hub.token not in result.output
+    assert not (stage.groot / "it-recipe-merged").exists()
+
+
+def test_unknown_repo_fails_naming_the_repo_and_the_hub_error(stage: Stage) -> None:
+    missing = "unitreerobotics/G1_No_Such_Dataset"
+    stage.datasets.append(
+        {"name": "missing", "repo_id": missing, "revision": "main", "ego_camera": "cam_left_high"}
+    )
+    stage.pins[missing] = "b" * 40
+    result = stage.run()
+    _assert_download_failure(result, stage, missing, ("missing (", "repo not found"))
+
+
+def test_unreachable_hub_fails_naming_the_repo_and_the_connection_error(stage: Stage) -> None:
+    stage.extra = {"groot_hf_endpoint": f"http://127.0.0.1:{_closed_port()}", "datasets_max_retries": 0}
+    result = stage.run()
+    _assert_download_failure(result, stage, TOWEL, ("fold_towel (", "Connection refused"))
