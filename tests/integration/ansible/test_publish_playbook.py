@@ -169,3 +169,15 @@ def test_publish_without_token_fails_before_touching_anything(publish_setup: dic
     assert result.rc != 0
     assert "No Hub token: set vault_hf_token" in result.stdout, result.describe()
     assert not (publish_setup["workspace"] / "exports").exists()
+
+
+def test_publish_without_a_complete_checkpoint_fails_naming_the_output_dir(publish_setup: dict) -> None:
+    output = publish_setup["workspace"] / "checkpoints" / "it-recipe"
+    (output / "checkpoint-4" / "trainer_state.json").unlink()  # now no checkpoint-N in it is complete
+    result = _run(publish_setup)
+    assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
+    assert f"No complete checkpoint-N in {output}" in result.stdout, result.describe()
+    assert "train first" in result.stdout
+    assert "NoneType" not in result.output, result.describe()
+    assert publish_setup["hub"].token not in result.output
+    assert not (publish_setup["workspace"] / "exports").exists()
