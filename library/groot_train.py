@@ -116,6 +116,15 @@ options:
     description: Seconds before the n-th automatic relaunch, times n.
     type: float
     default: 5.0
+  groot_ops_commit:
+    description:
+      - Provenance of the launch, the controller's groot-ops commit. Recorded in C(cmdline.json),
+        C(spec.json) and C(status.json) when the run is launched or resumed; it is not part of the command
+        line, so a different value never makes a running or finished run look changed.
+    type: str
+  groot_ops_dirty:
+    description: Whether the controller's groot-ops tree had uncommitted changes at launch (recorded too).
+    type: bool
 attributes:
   check_mode:
     support: full
@@ -222,6 +231,8 @@ SPEC_KEYS = (
     "quarantine_dir",
     "checkpoint_bytes",
     "retry_backoff_s",
+    "groot_ops_commit",
+    "groot_ops_dirty",
 )
 
 
@@ -276,6 +287,8 @@ def main() -> None:
             "quarantine_dir": {"type": "path"},
             "checkpoint_bytes": {"type": "int", "default": 0},
             "retry_backoff_s": {"type": "float", "default": 5.0},
+            "groot_ops_commit": {"type": "str"},
+            "groot_ops_dirty": {"type": "bool"},
         },
         required_if=[
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),

@@ -72,6 +72,11 @@ class TrainSpec:
     checkpoint_bytes: int = 0
     # Seconds before relaunch n is n times this (a rendezvous peer or the disk guard gets time to act).
     retry_backoff_s: float = 5.0
+    # Provenance of the launch: the controller's groot-ops commit and whether its tree was dirty. Recorded
+    # in the run directory for the model card; never part of the command, so a newer groot-ops commit
+    # does not make a running or finished run look changed.
+    groot_ops_commit: str | None = None
+    groot_ops_dirty: bool | None = None
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -177,6 +182,10 @@ def _check(spec: TrainSpec) -> None:
             raise _fail(f"rdzv_endpoint {spec.rdzv_endpoint!r} must be host:port")
     if spec.max_retries < 0:
         raise _fail("max_retries must be >= 0")
+    if spec.groot_ops_commit is not None and not isinstance(spec.groot_ops_commit, str):
+        raise _fail(f"groot_ops_commit must be a string, got {spec.groot_ops_commit!r}")
+    if spec.groot_ops_dirty is not None and not isinstance(spec.groot_ops_dirty, bool):
+        raise _fail(f"groot_ops_dirty must be a boolean, got {spec.groot_ops_dirty!r}")
     if isinstance(spec.retry_backoff_s, bool) or not isinstance(spec.retry_backoff_s, (int, float)):
         raise _fail(f"retry_backoff_s must be a number, got {spec.retry_backoff_s!r}")
     for name in ("global_batch_size", "save_steps", "max_steps"):

@@ -152,6 +152,8 @@ class Supervisor:
             "quarantined": self.quarantined,
             "last_failure": self.last_failure,
             "started_at": self.started_at,
+            "groot_ops_commit": self.spec.groot_ops_commit,
+            "groot_ops_dirty": self.spec.groot_ops_dirty,
             **extra,
         }
         now = time.time()

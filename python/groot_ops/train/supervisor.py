@@ -79,6 +79,11 @@ def status(runs_root: str | os.PathLike[str], recipe: str) -> dict[str, Any]:
     return data
 
 
+def provenance(spec: TrainSpec) -> dict[str, Any]:
+    """The launch's provenance recorded in cmdline.json and status.json (read by the publish role)."""
+    return {"groot_ops_commit": spec.groot_ops_commit, "groot_ops_dirty": spec.groot_ops_dirty}
+
+
 def _plan(spec: TrainSpec, argv: list[str]) -> dict[str, Any]:
     files = RunFiles(spec.runs_root, spec.recipe)
     previous = runfiles.read_json(files.status) or {}
@@ -199,7 +204,16 @@ def _spawn(
     for stale in (files.exit_code, files.pid):
         stale.unlink(missing_ok=True)
     write_json(files.spec, spec.to_dict())
-    write_json(files.cmdline, {"argv": argv, "command": _render(argv), "secret_env": _secret_names(secrets)})
+    write_json(
+        files.cmdline,
+        {
+            "argv": argv,
+            "command": _render(argv),
+            "secret_env": _secret_names(secrets),
+            # Provenance only: the same-run check compares argv alone.
+            **provenance(spec),
+        },
+    )
     if secrets:
         # mkstemp inside write_json creates the file 0600; the supervisor deletes it after reading.
         write_json(files.secrets, {str(k): str(v) for k, v in secrets.items()})
@@ -215,6 +229,7 @@ def _spawn(
             "started_at": time.time(),
             "updated_at": time.time(),
             "action": plan["action"],
+            **provenance(spec),
         },
     )
     env = dict(os.environ)

@@ -16,6 +16,7 @@ from tests.hub_server.fixtures import HubHandle
 HOST = "trainer-1"
 MODEL_REPO = "groot/it-model"
 DATASET_SHA = "a" * 40
+LAUNCH_COMMIT = "1" * 40  # the groot-ops commit the finetune role recorded when it launched the training
 
 
 def _git_commit(repo: Path, message: str) -> str:
@@ -40,6 +41,20 @@ def publish_setup(tmp_path: Path, hub: HubHandle) -> dict:
         json.dumps({"global_step": 4, "log_history": [{"step": 2, "loss": 0.9}, {"step": 4, "loss": 0.5}]})
     )
     write_checkpoint(output, 8, complete=False)  # newest, but half-written: must not be published
+    # The run directory as the supervisor leaves it: the launch's provenance next to the command.
+    run_dir = workspace / "runs" / "it-recipe"
+    run_dir.mkdir(parents=True)
+    (run_dir / "cmdline.json").write_text(
+        json.dumps(
+            {
+                "argv": ["python", "-m", "torch.distributed.run"],
+                "command": "python -m torch.distributed.run",
+                "secret_env": [],
+                "groot_ops_commit": LAUNCH_COMMIT,
+                "groot_ops_dirty": False,
+            }
+        )
+    )
     provenance = workspace / "datasets" / "provenance" / "it-recipe.json"
     provenance.parent.mkdir(parents=True)
     provenance.write_text(
@@ -99,17 +114,18 @@ def publish_setup(tmp_path: Path, hub: HubHandle) -> dict:
         "inventory": write_local_inventory(tmp_path / "hosts.yml", {"trainers": [HOST]}),
         "vars": extra,
         "workspace": workspace,
+        "run_dir": run_dir,
         "isaac_commit": isaac_commit,
         "controller": controller,
         "controller_commit": controller_commit,
     }
 
 
-def _run(setup: dict, *, check: bool = False) -> AnsibleResult:
+def _run(setup: dict, *, check: bool = False, extra: dict[str, object] | None = None) -> AnsibleResult:
     return run_playbook(
         "playbooks/publish.yml",
         inventory=setup["inventory"],
-        extra_vars={"recipe": "it-recipe"},
+        extra_vars={"recipe": "it-recipe", **(extra or {})},
         extra_vars_files=[setup["vars"]],
         check=check,
         diff=check,
@@ -139,8 +155,11 @@ def test_publish_exports_cards_uploads_and_tags_once(publish_setup: dict) -> Non
     tags = [t.name for t in api.list_repo_refs(MODEL_REPO).tags]
     assert tags == ["step-4"]
     card = (publish_setup["workspace"] / "exports/it-recipe/step-4/README.md").read_text()
-    for needle in (DATASET_SHA, publish_setup["isaac_commit"], publish_setup["controller_commit"], "0.5"):
+    # The groot-ops commit is the one recorded when the training was launched, not the controller's now.
+    for needle in (DATASET_SHA, publish_setup["isaac_commit"], LAUNCH_COMMIT, "0.5"):
         assert needle in card
+    assert publish_setup["controller_commit"] not in card
+    assert "records no groot-ops commit" not in first.output
     assert str(publish_setup["workspace"]) not in card
 
     hub.server.clear_requests()
@@ -150,15 +169,26 @@ def test_publish_exports_cards_uploads_and_tags_once(publish_setup: dict) -> Non
     assert hub.server.recorded("POST", r"/commit/") == []
     assert api.list_repo_refs(MODEL_REPO).tags[0].name == "step-4"
 
-    # A new commit of this repository changes the card: only the card is uploaded again.
+    # A new commit of this repository on the controller does not touch what the model was made by:
+    # no new export, upload, commit or tag (no provenance cascade).
     new_commit = _git_commit(publish_setup["controller"], "second")
     hub.server.clear_requests()
-    third = _run(publish_setup)
+    third = _run(publish_setup, extra={"publish_controller_commit": "2" * 40})
     assert third.rc == 0, third.describe()
-    assert third.changed(HOST) > 0
-    assert len(hub.server.recorded("POST", r"/commit/")) == 1
-    readme = api.hf_hub_download(MODEL_REPO, "README.md", revision="main")
-    assert new_commit in Path(readme).read_text()
+    assert third.changed(HOST) == 0, third.describe()
+    assert hub.server.recorded("POST", r"/commit/") == []
+    readme = Path(api.hf_hub_download(MODEL_REPO, "README.md", revision="main")).read_text()
+    assert LAUNCH_COMMIT in readme and new_commit not in readme and "2" * 40 not in readme
+
+
+def test_publish_falls_back_to_the_controller_commit_with_a_warning(publish_setup: dict) -> None:
+    """A run launched before the commit was recorded: the card takes the controller's commit."""
+    (publish_setup["run_dir"] / "cmdline.json").unlink()
+    result = _run(publish_setup)
+    assert result.rc == 0, result.describe()
+    assert "records no groot-ops commit" in result.stdout, result.describe()
+    card = (publish_setup["workspace"] / "exports/it-recipe/step-4/README.md").read_text()
+    assert publish_setup["controller_commit"] in card and LAUNCH_COMMIT not in card
 
 
 def test_publish_without_token_fails_before_touching_anything(publish_setup: dict) -> None:

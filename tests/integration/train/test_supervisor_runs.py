@@ -28,6 +28,8 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
         env={"GROOT_STANDIN_STEP_SLEEP_S": "0.08"},
         disk_guard={"watch_path": str(runs.workspace), "act_below_percent": 0.0, "stop_at_percent": 0.0},
         checkpoint_bytes=1024,
+        groot_ops_commit="c" * 40,
+        groot_ops_dirty=False,
     )
     planned = runs.start(spec, check=True)
     assert planned["action"] == "launch" and planned["changed"]
@@ -67,11 +69,19 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
     # From the second save on, the estimate is the size of the last complete checkpoint, not a guess.
     need = re.search(r"disk watchdog before checkpoint-20 \(needs (\d+) bytes\)", log)
     assert need is not None and int(need.group(1)) > 0
-    assert json.loads((run_dir / "cmdline.json").read_text())["argv"][1:3] == ["-m", "torch.distributed.run"]
+    cmdline = json.loads((run_dir / "cmdline.json").read_text())
+    assert cmdline["argv"][1:3] == ["-m", "torch.distributed.run"]
+    # The launch's provenance is recorded next to the command, for the model card.
+    assert cmdline["groot_ops_commit"] == done["groot_ops_commit"] == "c" * 40
+    assert cmdline["groot_ops_dirty"] is done["groot_ops_dirty"] is False
     assert not Path(spec["runs_root"], "active.json").exists()
 
     again = runs.start(spec)
     assert again["action"] == "noop" and not again["changed"]
+    # A newer groot-ops commit on the controller is provenance, not a new command: still a no-op.
+    newer = runs.start({**spec, "groot_ops_commit": "d" * 40, "groot_ops_dirty": True})
+    assert newer["action"] == "noop" and not newer["changed"]
+    assert json.loads((run_dir / "cmdline.json").read_text())["groot_ops_commit"] == "c" * 40
     assert runs.start(spec, check=True)["action"] == "noop"
 
 

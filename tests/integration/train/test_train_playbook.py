@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from groot_ops.train import supervisor
-from tests.ansible_helpers import AnsibleResult, run_playbook, write_local_inventory
+from tests.ansible_helpers import REPO_ROOT, AnsibleResult, run_playbook, write_local_inventory
 from tests.integration.train.conftest import STANDIN, Runs
 
 pytestmark = pytest.mark.timeout(420)
@@ -67,9 +68,15 @@ class TrainStage:
         return path
 
     def run(
-        self, playbook: str, *, check: bool = False, wait: bool = False, **recipe_over: Any
+        self,
+        playbook: str,
+        *,
+        check: bool = False,
+        wait: bool = False,
+        extra_vars: dict[str, object] | None = None,
+        **recipe_over: Any,
     ) -> AnsibleResult:
-        extra: dict[str, object] = {"recipe": "it-train"}
+        extra: dict[str, object] = {"recipe": "it-train", **(extra_vars or {})}
         if wait:
             extra["wait"] = True
         return run_playbook(
@@ -98,11 +105,20 @@ def test_train_playbook_check_launch_wait_idempotent_and_status(tmp_path: Path, 
     assert "it-train on trainer-1: finished at step 20/20" in first.output
     status = json.loads((runs_root / "it-train" / "status.json").read_text())
     assert status["state"] == "finished" and status["step"] == 20
+    # The controller's groot-ops commit at launch is the run's provenance (read by the publish role).
+    head = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    cmdline = json.loads((runs_root / "it-train" / "cmdline.json").read_text())
+    assert cmdline["groot_ops_commit"] == status["groot_ops_commit"] == head
+    assert isinstance(cmdline["groot_ops_dirty"], bool)
 
-    second = stage.run("playbooks/train.yml")
+    # A new groot-ops commit on the controller does not make the finished run look changed.
+    second = stage.run("playbooks/train.yml", extra_vars={"finetune_groot_ops_commit": "f" * 40})
     assert second.rc == 0, second.describe()
     assert second.changed() == 0, second.describe()
     assert "noop" in second.output
+    assert json.loads((runs_root / "it-train" / "cmdline.json").read_text())["groot_ops_commit"] == head
 
     shown = stage.run("playbooks/status.yml")
     assert shown.rc == 0, shown.describe()

@@ -129,3 +129,39 @@ def test_defaults_fill_python_and_flags() -> None:
     spec = load_spec({k: v for k, v in base(flags={}).items() if k != "python"})
     assert spec.python == sys.executable
     assert spec.max_steps == 10000 and spec.save_steps == 1000
+
+
+def test_launch_provenance_is_accepted_and_stays_out_of_the_command() -> None:
+    spec = load_spec(base(groot_ops_commit="a" * 40, groot_ops_dirty=True))
+    assert spec.groot_ops_commit == "a" * 40 and spec.groot_ops_dirty is True
+    assert spec.to_dict()["groot_ops_commit"] == "a" * 40
+    assert torchrun_argv(spec) == torchrun_argv(load_spec(base()))
+    assert load_spec(base()).groot_ops_commit is None
+    with pytest.raises(ConfigError, match="groot_ops_dirty must be a boolean"):
+        load_spec(base(groot_ops_dirty="yes"))
+
+
+def test_a_new_groot_ops_commit_does_not_make_a_finished_run_look_changed(tmp_path) -> None:
+    from groot_ops.atomic import write_json
+    from groot_ops.train import supervisor
+    from groot_ops.train.runfiles import RunFiles
+
+    spec = base(
+        runs_root=str(tmp_path / "runs"),
+        output_dir=str(tmp_path / "ckpt"),
+        groot_ops_commit="a" * 40,
+        groot_ops_dirty=False,
+    )
+    files = RunFiles(spec["runs_root"], spec["recipe"])
+    files.dir.mkdir(parents=True)
+    argv = torchrun_argv(load_spec(spec))
+    write_json(files.cmdline, {"argv": argv, "command": "", "secret_env": [], "groot_ops_commit": "a" * 40})
+    write_json(files.status, {"recipe": spec["recipe"], "state": "finished", "groot_ops_commit": "a" * 40})
+    for commit in ("b" * 40, None):
+        again = supervisor.start({**spec, "groot_ops_commit": commit, "groot_ops_dirty": True}, check=True)
+        assert again["action"] == "noop" and again["changed"] is False
+        assert again["diff"]["before"] == again["diff"]["after"]
+    assert (supervisor.runfiles.read_json(files.cmdline) or {})["groot_ops_commit"] == "a" * 40
+    # A different command (not a different commit) is what counts as a change.
+    changed = supervisor.start({**spec, "flags": {**spec["flags"], "max_steps": 20000}}, check=True)
+    assert changed["action"] == "launch" and changed["changed"] is True
