@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
+command -v ansible-doc >/dev/null 2>&1 || { echo "check-module-docs: ansible-doc not on PATH (run from make, or activate .venv)" >&2; exit 1; }
 status=0
 for mod in library/*.py; do
   name=$(basename "$mod" .py)
