@@ -197,6 +197,11 @@ class Supervisor:
         next_save = (step // save_steps + 1) * save_steps
         if next_save > self.spec.max_steps or self.watched_save == next_save:
             return
+        if self.watched_save is not None and next_save - save_steps > self.watched_save:
+            # The trainer saved faster than the watchdog could run (intervals shorter than its settle
+            # time): say so instead of pretending that save was guarded.
+            missed = next_save - save_steps
+            self.note(f"checkpoint-{missed} was saved before the disk watchdog could check it")
         ahead = max(1, save_steps // 10, int((it_s or 0.0) * WATCH_AHEAD_S))
         if next_save - step > ahead:
             return

@@ -25,8 +25,15 @@ def final_loss(output_dir: str) -> float:
 def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
     spec = runs.spec(
         "lab-a",
-        env={"GROOT_STANDIN_STEP_SLEEP_S": "0.08"},
-        disk_guard={"watch_path": str(runs.workspace), "act_below_percent": 0.0, "stop_at_percent": 0.0},
+        # Save intervals (10 steps) must outlast one watchdog call (settle wait + policy): real ones are
+        # minutes long; here steps are slowed and the settle wait shortened so that each save is guarded.
+        env={"GROOT_STANDIN_STEP_SLEEP_S": "0.15"},
+        disk_guard={
+            "watch_path": str(runs.workspace),
+            "act_below_percent": 0.0,
+            "stop_at_percent": 0.0,
+            "save_settle_seconds": 0.2,
+        },
         checkpoint_bytes=1024,
         groot_ops_commit="c" * 40,
         groot_ops_dirty=False,
@@ -66,6 +73,7 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
     for step in (10, 20, 30, 40):
         assert f"disk watchdog before checkpoint-{step} (needs " in log
     assert log.count("bytes): ok") == 4
+    assert "before the disk watchdog could check it" not in log
     # From the second save on, the estimate is the size of the last complete checkpoint, not a guess.
     need = re.search(r"disk watchdog before checkpoint-20 \(needs (\d+) bytes\)", log)
     assert need is not None and int(need.group(1)) > 0
