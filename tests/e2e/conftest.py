@@ -32,3 +32,10 @@ def lab() -> Iterator[dict[str, Any]]:
     assert inspect("network", layout.NETWORK) is None and inspect("network", layout.EDGE_NETWORK) is None
     assert not any(inspect("container", name) for name in ("lab-ws-dm-workstation", "groot-server"))
     assert not (REPO / ".lab").exists()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``fresh_lab`` meet the lab before any other test has run a stage on it."""
+    fresh = [item for item in items if item.get_closest_marker("fresh_lab")]
+    if fresh:
+        items[:] = fresh + [item for item in items if item not in fresh]

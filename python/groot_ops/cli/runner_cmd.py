@@ -150,11 +150,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print("Training: no run found")
     if status["disk_free_bytes"] is not None:
         print(f"Disk free: {status['disk_free_bytes'] / 1e9:.1f} GB")
-    print(f"Deployed: {status['deployed_revision'] or '-'}")
+    deployed = status["deployed_revision"]
+    repo = f"{status['deployed_repo_id']}@" if deployed and status.get("deployed_repo_id") else ""
+    print(f"Deployed: {repo}{deployed or '-'}")
     if args.plot:
         print(f"Loss plot: {status['plot_saved'] or 'not available'}")
     for run in status["last_runs"]:
-        print(f"  run {run['stage']} {run['recipe'] or ''} rc={run['rc']} {run['finished']}")
+        mode = " (dry run)" if run.get("check") else ""
+        print(f"  run {run['stage']}{mode} {run['recipe'] or ''} rc={run['rc']} {run['finished']}")
     for failure in outcome.recorder.failures:
         print(failure.line())
     return outcome.rc

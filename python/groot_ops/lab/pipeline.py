@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from groot_ops.errors import GrootOpsError
+from groot_ops.lab.context import lab_context
 from groot_ops.lab.layout import LabPaths
 
 _RECAP = re.compile(
@@ -70,16 +71,12 @@ def changed_tasks(text: str) -> list[str]:
 
 def lab_env(repo: Path) -> dict[str, str]:
     """Environment of every Ansible process in the lab."""
-    paths = LabPaths(repo)
     env = dict(os.environ)
     bindir = str(Path(sys.executable).parent)
+    env.update(lab_context(repo, require_up=False).env)
     env.update(
         {
-            # paramiko (docker_api over ssh://) reads only ~/.ssh: the lab HOME holds the pinned
-            # known_hosts and the ssh config of the lab hosts.
-            "HOME": str(paths.home),
             "ANSIBLE_CONFIG": str(repo / "ansible.cfg"),
-            "ANSIBLE_HOST_KEY_CHECKING": "True",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_NOCOLOR": "1",
             "PATH": f"{bindir}:{env.get('PATH', '')}",
@@ -92,18 +89,17 @@ def lab_env(repo: Path) -> dict[str, str]:
 def playbook_argv(
     repo: Path, playbook: str, *, recipe: str, extra: Sequence[str] = (), check: bool = False
 ) -> list[str]:
-    paths = LabPaths(repo)
+    context = lab_context(repo, require_up=False)
     argv = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         str(repo / "playbooks" / playbook),
         "-i", str(repo / "inventory" / "lab"),
         "-e", f"recipe={recipe}",
-        # The lab vault is generated per lab (never committed); see groot_ops.lab.vault.
-        "-e", f"@{paths.vault_file}",
-        "--vault-password-file", str(paths.vault_password_file),
-        # The lab has no GPU: steps that need one are tagged `gpu` by their roles.
-        "--skip-tags", "gpu",
     ]  # fmt: skip
+    for path in context.extra_vars_files:
+        argv += ["-e", f"@{path}"]
+    argv += ["--vault-password-file", str(context.vault_password_file)]
+    argv += ["--skip-tags", ",".join(context.skip_tags)]
     if check:
         argv += ["--check", "--diff"]
     return [*argv, *extra]

@@ -154,6 +154,12 @@ class EventRecorder:
                 progress = training_progress(host, res)
                 if progress is not None:
                     self.training[host] = progress
+        elif kind == "runner_retry":
+            # An `until` loop polling a run (train -e wait=true): each attempt carries its status.
+            res = data.get("res") or {}
+            progress = training_progress(host, res) if isinstance(res, dict) else None
+            if progress is not None:
+                self.training[host] = progress
         elif kind == "playbook_on_stats":
             for counter in ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored"):
                 for name, count in (data.get(counter) or {}).items():

@@ -46,7 +46,9 @@ def execute(request: RunRequest, *, stream: IO[str] | None = None, quiet: bool =
 
     root = repo_root()
     state_dir = request.state_dir or default_state_dir(root)
-    run_dir = new_run_dir(state_dir, request.stage, request.recipe)
+    # A dry run's directory says so: `status` lists plans apart from real runs.
+    label = f"{request.stage}-check" if request.check else request.stage
+    run_dir = new_run_dir(state_dir, label, request.recipe)
     kwargs = runner_kwargs(request, root, run_dir)
     renderer = LiveRenderer(stream, quiet=quiet)
     secrets = tuple(s for s in (request.vault_password,) if s)
@@ -76,6 +78,7 @@ def execute(request: RunRequest, *, stream: IO[str] | None = None, quiet: bool =
     summary = outcome.summary()
     summary.update(
         stage=request.stage,
+        check=request.check,
         recipe=request.recipe,
         started=started,
         finished=_dt.datetime.now(_dt.timezone.utc).isoformat(),
@@ -97,6 +100,7 @@ def recent_runs(state_dir: Path, limit: int = 5) -> list[dict[str, Any]]:
                 {
                     "run_dir": str(run_dir),
                     "stage": data.get("stage"),
+                    "check": bool(data.get("check")),
                     "recipe": data.get("recipe"),
                     "rc": data.get("rc"),
                     "finished": data.get("finished"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,19 +115,39 @@ def default_state_dir(root: Path) -> Path:
     return Path(os.environ.get("GROOT_OPS_STATE_DIR", root / ".state")).resolve()
 
 
+def _skip_tags(requested: str | None, adopted: tuple[str, ...]) -> str | None:
+    tags = [t for t in (requested or "").split(",") if t.strip()]
+    tags += [t for t in adopted if t not in tags]
+    return ",".join(tags) or None
+
+
 def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, Any]:
-    """Keyword arguments for ``ansible_runner.run`` (event handlers are added by the caller)."""
+    """Keyword arguments for ``ansible_runner.run`` (event handlers are added by the caller).
+
+    Aimed at the lab inventory, the run adopts the lab's context (its HOME for paramiko, its
+    generated vault and password file, ``--skip-tags gpu``) exactly as ``groot-ops lab run`` does;
+    an operator's own ``--vault-password-file``/``--ask-vault-pass`` still wins.
+    """
+    from groot_ops.lab.context import is_lab_inventory, lab_context
+
     request.validate(root)
     extravars = dict(request.extravars)
     if request.recipe:
         extravars["recipe"] = request.recipe
+    lab = lab_context(root) if is_lab_inventory(root, request.inventory) else None
     cmdline: list[str] = []
     if request.check:
         cmdline.append("--check")
     if request.diff:
         cmdline.append("--diff")
-    if request.vault_password_file:
-        cmdline += ["--vault-password-file", str(Path(request.vault_password_file).resolve())]
+    if lab is not None:
+        for path in lab.extra_vars_files:
+            cmdline += ["-e", shlex.quote(f"@{path}")]
+    vault_file = request.vault_password_file
+    if vault_file is None and request.vault_password is None and lab is not None:
+        vault_file = str(lab.vault_password_file)
+    if vault_file:
+        cmdline += ["--vault-password-file", shlex.quote(str(Path(vault_file).resolve()))]
     passwords: dict[str, str] = {}
     if request.vault_password is not None:
         cmdline.append("--ask-vault-pass")
@@ -139,6 +160,8 @@ def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, A
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
+    if lab is not None:
+        envvars.update(lab.env)
     kwargs: dict[str, Any] = {
         "private_data_dir": str(run_dir),
         "project_dir": str(root),
@@ -149,7 +172,7 @@ def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, A
         "cmdline": " ".join(cmdline) if cmdline else None,
         "limit": request.limit,
         "tags": request.tags,
-        "skip_tags": request.skip_tags,
+        "skip_tags": _skip_tags(request.skip_tags, lab.skip_tags if lab is not None else ()),
         "verbosity": request.verbosity,
         "suppress_env_files": True,
         "quiet": True,

@@ -21,10 +21,29 @@ def _size(num: Any) -> str:
     return f"{value:.1f} TB"
 
 
+def _preflight_line(res: dict[str, Any]) -> str:
+    disk = [c for c in res.get("checks") or [] if str(c.get("name", "")).startswith("disk:")]
+    hard_failed = [c.get("name") for c in res.get("failed_checks") or []]
+    verdict = "ok" if not hard_failed else f"REFUSED ({', '.join(map(str, hard_failed))})"
+    if not disk:
+        return f"preflight: {verdict}"
+    free = min(
+        (c.get("observed") or {}).get("free_bytes", 0) for c in disk if isinstance(c.get("observed"), dict)
+    )
+    need = (res.get("budget") or {}).get("total_bytes")
+    fits = all(c.get("ok") for c in disk)
+    return f"preflight: {verdict}; disk budget {_size(need)} vs {_size(free)} free -> " + (
+        "fits" if fits else "DOES NOT FIT"
+    )
+
+
 def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
     """One plan line for a task result, or None when it would change nothing worth saying."""
     name = action.rsplit(".", 1)[-1]
     changed = bool(res.get("changed"))
+    if "censored" in res:
+        # no_log results say nothing; the role's "| report ..." task after them does.
+        return None
     if name == "groot_dataset":
         what = "fetch" if changed else "up to date"
         return (
@@ -42,29 +61,27 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
     if name == "groot_validate":
         return "validate: " + ("ok" if res.get("ok", True) else f"{len(res.get('problems') or [])} problems")
     if name == "groot_train":
-        action_word = res.get("action", "?")
-        extra = ""
-        if action_word == "resume":
-            extra = f" from step {res.get('resume_step', res.get('step', '?'))}"
-        return f"training: {action_word}{extra}"
-    if name == "groot_preflight":
-        budget = res.get("budget") or {}
-        if isinstance(budget, dict) and budget:
+        status = res.get("status") if isinstance(res.get("status"), dict) else {}
+        word = res.get("action", "?")
+        if word == "resume":
+            target = status.get("max_steps", "?")
+            return f"training: resume from step {res.get('resume_step', '?')} to {target}"
+        if word == "noop":
             return (
-                f"disk budget {_size(budget.get('need_bytes'))} vs free {_size(budget.get('free_bytes'))}"
-                f" -> {'fits' if budget.get('ok', res.get('ok')) else 'DOES NOT FIT'}"
+                f"training: nothing to do ({status.get('state', 'done')} at step "
+                f"{status.get('step', '?')}/{status.get('max_steps', '?')})"
             )
-        return f"preflight: {'ok' if res.get('ok', True) else 'FAILING'}"
+        return f"training: {word}"
+    if name == "groot_preflight":
+        return _preflight_line(res)
     if name in ("groot_export", "groot_hub_upload"):
         if not changed:
             return f"{name.replace('groot_', '')}: up to date"
         files = res.get("uploaded_files") or res.get("files") or []
         target = res.get("repo_id", res.get("export_dir", ""))
         return f"{name.replace('groot_', '')}: {target} ({len(files)} files)"
-    if name in ("docker_container", "community.docker.docker_container"):
-        return f"container {res.get('container', {}).get('Name', task) if changed else task}: " + (
-            "create/recreate" if changed else "unchanged"
-        )
+    if name == "docker_container":
+        return f"{task.split(' | ')[-1]}: " + ("create or recreate" if changed else "unchanged")
     if name == "groot_server_probe":
         return None
     if changed:
@@ -72,12 +89,31 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
     return None
 
 
+def _debug_lines(task: str, res: dict[str, Any]) -> list[str]:
+    """Messages of the roles' plan-worthy debug tasks: a pending container, a "| report ..." task."""
+    msgs = [item.get("msg") for item in res.get("results") or [] if isinstance(item, dict)]
+    msgs = msgs or [res.get("msg")]
+    lines: list[str] = []
+    for msg in msgs:
+        if isinstance(msg, dict) and "container_pending" in msg:
+            lines.append(" ".join(str(msg.get("note", "")).split()))
+        elif isinstance(msg, str) and "| report " in task:
+            # A report may end with the full command line after " -- ": the plan keeps the verdict.
+            lines.append(" ".join(msg.split(" -- ", 1)[0].split()))
+    return lines
+
+
 def plan_lines(recorder: EventRecorder) -> list[dict[str, str]]:
     lines: list[dict[str, str]] = []
     for entry in recorder.results:
         if entry["event"] != "runner_on_ok" or not isinstance(entry["res"], dict):
             continue
-        text = describe(entry["action"] or "", entry["task"], entry["res"])
-        if text:
-            lines.append({"host": entry["host"], "task": entry["task"], "plan": text})
+        action = entry["action"] or ""
+        if action.rsplit(".", 1)[-1] == "debug":
+            texts = _debug_lines(entry["task"], entry["res"])
+        else:
+            # A looped module task carries one result per item.
+            items = [r for r in entry["res"].get("results") or [] if isinstance(r, dict)] or [entry["res"]]
+            texts = [t for t in (describe(action, entry["task"], item) for item in items) if t]
+        lines.extend({"host": entry["host"], "task": entry["task"], "plan": text} for text in texts)
     return lines

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import IO, Any
 
-from groot_ops.runner.events import EventRecorder, TrainingProgress
+from groot_ops.runner.events import EventRecorder, TrainingProgress, training_progress
 
 
 def use_color(stream: IO[str]) -> bool:
@@ -58,6 +58,8 @@ class LiveRenderer:
         self.quiet = quiet
         self.started = time.monotonic()
         self._inline = False
+        # Without a TTY a task is printed when it first does something (skipped tasks stay silent).
+        self._pending_task: str | None = None
 
     def _clear_inline(self) -> None:
         if self._inline:
@@ -85,24 +87,32 @@ class LiveRenderer:
         kind = event.get("event", "")
         data = event.get("event_data") or {}
         elapsed = human_duration(time.monotonic() - self.started)
+        host = data.get("host", "")
+        res = data.get("res") if isinstance(data.get("res"), dict) else {}
         if kind == "playbook_on_play_start":
+            self._pending_task = None
             self._emit(f"PLAY {data.get('play', '')}", "bold")
-        elif kind == "playbook_on_task_start":
+            return
+        if kind == "playbook_on_task_start":
             if self.color:
                 self._inline_status(f"[{elapsed}] TASK {data.get('task', '')}")
             else:
-                self._emit(f"[{elapsed}] TASK {data.get('task', '')}")
-        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+                self._pending_task = f"[{elapsed}] TASK {data.get('task', '')}"
+            return
+        if kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_retry"):
+            return
+        if self._pending_task is not None:
+            pending, self._pending_task = self._pending_task, None
+            self._emit(pending)
+        if kind in ("runner_on_failed", "runner_on_unreachable"):
             failure = recorder.failures[-1] if recorder.failures else None
-            if failure is not None:
+            if failure is not None and not data.get("ignore_errors"):
                 self._emit(failure.line(), "red")
-        elif kind == "runner_on_ok":
-            res = data.get("res") or {}
-            host = data.get("host", "")
-            if host in recorder.training and isinstance(res, dict):
-                self._emit(f"  {host}: {progress_bar(recorder.training[host])}")
-            elif res.get("changed"):
-                self._emit(f"  changed: {host} | {data.get('task', '')}", "yellow")
+        elif training_progress(host, res) is not None and host in recorder.training:
+            observed = f" (training, {elapsed} observed)" if kind == "runner_retry" else ""
+            self._emit(f"  {host}: {progress_bar(recorder.training[host])}{observed}")
+        elif kind == "runner_on_ok" and res.get("changed"):
+            self._emit(f"  changed: {host} | {data.get('task', '')}", "yellow")
 
     def finish(self) -> None:
         self._clear_inline()

@@ -23,6 +23,19 @@ def _find_key(value: Any, key: str) -> Any:
     return None
 
 
+def _find_dict_with(value: Any, key: str) -> dict[str, Any] | None:
+    if isinstance(value, dict):
+        if key in value:
+            return value
+        value = list(value.values())
+    if isinstance(value, list):
+        for inner in value:
+            found = _find_dict_with(inner, key)
+            if found is not None:
+                return found
+    return None
+
+
 def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any]:
     """The machine-readable status: at least recipe, state, step, max_steps, loss, deployed_revision."""
     training = None
@@ -30,13 +43,13 @@ def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any
         if recipe is None or progress.recipe in (None, recipe):
             training = progress
             break
-    deployed = None
+    deployed: dict[str, Any] | None = None
     disk_free = None
     loss_plot = None
     for entry in recorder.results:
         res = entry["res"]
         if deployed is None:
-            deployed = _find_key(res, "deployed_revision")
+            deployed = _find_dict_with(res, "deployed_revision")
         if disk_free is None:
             disk_free = _find_key(res, "disk_free_bytes")
         if loss_plot is None:
@@ -51,6 +64,7 @@ def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any
         "eta_s": training.eta_s if training else None,
         "host": training.host if training else None,
         "disk_free_bytes": disk_free,
-        "deployed_revision": deployed,
+        "deployed_revision": deployed.get("deployed_revision") if deployed else None,
+        "deployed_repo_id": deployed.get("repo_id") if deployed else None,
         "loss_plot": loss_plot,
     }

@@ -107,7 +107,130 @@ def test_plan_describe_phrases_module_results() -> None:
         )
         == "dataset org/ds @ main -> abc: fetch (3 files, 2.0 KB)"
     )
-    assert describe("groot_train", "t", {"changed": True, "action": "resume", "resume_step": 20}) == (
-        "training: resume from step 20"
-    )
+    resume = {"changed": True, "action": "resume", "resume_step": 20, "status": {"max_steps": 40}}
+    assert describe("groot_train", "t", resume) == "training: resume from step 20 to 40"
+    done = {"action": "noop", "status": {"state": "finished", "step": 40, "max_steps": 40}}
+    assert describe("groot_train", "t", done) == "training: nothing to do (finished at step 40/40)"
     assert describe("ansible.builtin.copy", "Write", {"changed": False}) is None
+
+
+def _lab_project(tmp_path: Path, *, up: bool = True) -> Path:
+    root = _project(tmp_path)
+    (root / "inventory" / "lab").mkdir(parents=True)
+    (root / "inventory" / "production").mkdir(parents=True)
+    if up:
+        (root / ".lab").mkdir()
+        (root / ".lab" / "vault.yml").write_text("$ANSIBLE_VAULT;1.1;AES256\n")
+        (root / ".lab" / "vault-pass").write_text("pw\n")
+    return root
+
+
+def test_runs_on_the_lab_inventory_adopt_the_lab_context(tmp_path: Path) -> None:
+    import shlex
+
+    root = _lab_project(tmp_path)
+    for inventory in (None, str(root / "inventory" / "lab"), str(root / "inventory" / "lab") + "/"):
+        kwargs = runner_kwargs(
+            RunRequest(stage="site", recipe="d", inventory=inventory), root, tmp_path / "r"
+        )
+        args = shlex.split(kwargs["cmdline"])
+        assert kwargs["envvars"]["HOME"] == str(root / ".lab" / "home")
+        assert args[args.index("-e") + 1] == f"@{root / '.lab' / 'vault.yml'}"
+        assert args[args.index("--vault-password-file") + 1] == str(root / ".lab" / "vault-pass")
+        assert kwargs["skip_tags"] == "gpu"
+        assert "vault.yml" not in str(kwargs["extravars"])
+    # The operator's own choices win or add up.
+    own = tmp_path / "my-pass"
+    own.write_text("x\n")
+    kwargs = runner_kwargs(
+        RunRequest(stage="site", recipe="d", skip_tags="slow", vault_password_file=str(own)),
+        root,
+        tmp_path / "r",
+    )
+    args = shlex.split(kwargs["cmdline"])
+    assert args[args.index("--vault-password-file") + 1] == str(own)
+    assert args.count("--vault-password-file") == 1
+    assert kwargs["skip_tags"] == "slow,gpu"
+    asked = runner_kwargs(RunRequest(stage="site", recipe="d", vault_password="pw"), root, tmp_path / "r")
+    assert "--vault-password-file" not in asked["cmdline"] and "--ask-vault-pass" in asked["cmdline"]
+
+
+def test_runs_on_another_inventory_get_nothing_of_the_lab(tmp_path: Path) -> None:
+    root = _lab_project(tmp_path)
+    kwargs = runner_kwargs(
+        RunRequest(stage="site", recipe="d", inventory=str(root / "inventory" / "production")),
+        root,
+        tmp_path / "r",
+    )
+    assert "HOME" not in kwargs["envvars"]
+    assert "skip_tags" not in kwargs
+    assert "cmdline" not in kwargs
+
+
+def test_a_lab_run_before_lab_up_says_how_to_bring_it_up(tmp_path: Path) -> None:
+    from groot_ops.errors import GrootOpsError
+
+    root = _lab_project(tmp_path, up=False)
+    with pytest.raises(GrootOpsError, match=r"the lab is not up .*groot-ops lab up"):
+        runner_kwargs(RunRequest(stage="site", recipe="d"), root, tmp_path / "r")
+
+
+def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) -> None:
+    from groot_ops.runner.plan import plan_lines
+
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+
+    def ok(host: str, task: str, action: str, res: dict[str, object]) -> None:
+        data = {"host": host, "task": task, "play": "P", "resolved_action": action, "res": res}
+        recorder({"event": "runner_on_ok", "event_data": data})
+
+    ok("ws", "Preflight | verdict", "groot_preflight", {
+        "budget": {"total_bytes": 2 * 1024**3},
+        "checks": [{"name": "disk:datasets", "ok": False, "observed": {"free_bytes": 1024**3}}],
+        "failed_checks": [{"name": "disk:datasets"}],
+    })  # fmt: skip
+    ok("c", "Container gate | report a container", "ansible.builtin.debug", {
+        "msg": {"container_pending": "c", "note": "container c does not exist\n yet"},
+    })  # fmt: skip
+    ok("c", "Datasets | report what would be fetched", "ansible.builtin.debug", {
+        "results": [{"msg": "a: org/a@main -> 1234, would fetch"},
+                    {"msg": "b: org/b@v1 -> 5678, up to date"}],
+    })  # fmt: skip
+    ok("c", "Datasets | download", "groot_dataset", {"censored": "hidden", "changed": True})
+    ok("c", "Some | debug", "ansible.builtin.debug", {"msg": "not plan-worthy"})
+    recorder.close()
+    assert [line["plan"] for line in plan_lines(recorder)] == [
+        "preflight: REFUSED (disk:datasets); disk budget 2.0 GB vs 1.0 GB free -> DOES NOT FIT",
+        "container c does not exist yet",
+        "a: org/a@main -> 1234, would fetch",
+        "b: org/b@v1 -> 5678, up to date",
+    ]
+
+
+def test_non_tty_output_prints_tasks_that_did_something_and_training_polls(tmp_path: Path) -> None:
+    import io
+
+    from groot_ops.runner.render import LiveRenderer
+
+    out = io.StringIO()
+    recorder = EventRecorder(tmp_path / "events.jsonl", on_update=LiveRenderer(out))
+    status = {
+        "status": {"step": 5, "max_steps": 20, "loss": 0.25, "it_s": 1.5, "eta_s": 10, "state": "running"}
+    }
+    for event in (
+        {"event": "playbook_on_play_start", "event_data": {"play": "Train"}},
+        {"event": "playbook_on_task_start", "event_data": {"task": "Skipped one"}},
+        {"event": "runner_on_skipped", "event_data": {"host": "h", "task": "Skipped one"}},
+        {"event": "playbook_on_task_start", "event_data": {"task": "Wait"}},
+        {"event": "runner_retry", "event_data": {"host": "h", "task": "Wait", "res": status}},
+        {"event": "runner_on_ok", "event_data": {"host": "h", "task": "Wait", "res": {"changed": True}}},
+    ):
+        recorder(event)
+    recorder.close()
+    text = out.getvalue()
+    assert "Skipped one" not in text
+    assert text.count("TASK Wait") == 1
+    assert "h: [######..................] 5/20 loss 0.2500 1.50 it/s ETA 10s running (training" in text
+    assert "changed: h | Wait" in text
+    assert "\x1b" not in text
+    assert recorder.training["h"].step == 5
