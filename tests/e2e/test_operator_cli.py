@@ -64,8 +64,8 @@ def _lab_hosts_state(seeded: dict[str, str]) -> dict[str, Any]:
         repo: [b.target_commit for b in api.list_repo_refs(repo, repo_type="dataset").branches]
         for repo in seeded
     }
-    models = {m.id for m in api.list_models(author="lab")}
-    return {"containers": sorted(names), "files": files, "refs": refs, "models": sorted(models)}
+    model = api.repo_exists("lab/groot-g1-lab-demo", repo_type="model")
+    return {"containers": sorted(names), "files": files, "refs": refs, "model_published": model}
 
 
 @pytest.mark.fresh_lab
