@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
+
+from groot_ops.cli.output import emit
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -19,11 +20,13 @@ def _data(args: argparse.Namespace) -> int:
         keep=args.keep,
         progress=lambda message: print(f"bench: {message}", file=sys.stderr),
     )
-    if args.json:
-        print(json.dumps(result))
-        return 0
+    emit(result, args.json, lambda: _summary(result, args.merge_inputs))
+    return 0
+
+
+def _summary(result: dict[str, Any], merge_inputs: int) -> str:
     stats, merged = result["stats"], result["merged_stats"]
-    print(
+    return (
         f"dataset: {result['episodes']} episodes, {result['frames']} frames, "
         f"{result['raw_parquet_mb']} MB raw parquet; {result['cpus']} CPUs, {result['workers']} workers\n"
         f"convert: {result['convert_s']} s wall / {result['convert_cpu_s']} s CPU vs read+rewrite floor "
@@ -31,13 +34,12 @@ def _data(args: argparse.Namespace) -> int:
         f"{result['convert_vs_floor_cpu']}x CPU (no-op re-run {result['convert_noop_s']} s)\n"
         f"stats:   {stats['seconds']:.2f} s wall / {stats['cpu_s']:.2f} s CPU, peak RSS "
         f"{stats['peak_rss_mb']:.0f} MB ({stats['rss_after_imports_mb']:.0f} MB after imports)\n"
-        f"merge:   {args.merge_inputs} datasets ({result['merge_frames']} frames) in "
+        f"merge:   {merge_inputs} datasets ({result['merge_frames']} frames) in "
         f"{result['merge_s']} s wall / {result['merge_cpu_s']} s CPU, "
         f"video bytes added {result['merge_video_bytes_added']}\n"
         f"stats of the merge: {merged['seconds']:.2f} s wall / {merged['cpu_s']:.2f} s CPU, "
         f"peak RSS {merged['peak_rss_mb']:.0f} MB"
     )
-    return 0
 
 
 def register(subparsers: Any) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
+
+from groot_ops.cli.output import emit
 
 EXAMPLES = """examples:
   groot-ops data synth /tmp/raw --version v3.0 --episodes 6 --task "Fold the towel." --task "Wipe the table."
@@ -13,13 +14,6 @@ EXAMPLES = """examples:
   groot-ops data stats /tmp/groot/merged
   groot-ops data validate /tmp/groot/merged --json
 """
-
-
-def _emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
-    if args.json:
-        print(json.dumps(result, indent=None, default=str))
-    else:
-        print(text)
 
 
 def _changed(result: dict[str, Any], verb: str) -> str:
@@ -33,9 +27,9 @@ def _convert(args: argparse.Namespace) -> int:
 
     result = convert_dataset(args.input, args.output, ego_camera=args.ego_camera, check=args.check)
     result["check"] = args.check
-    _emit(
-        args,
+    emit(
         result,
+        args.json,
         f"{_changed(result, 'converted')} ({result['source_version']}, {result['episodes']} episodes, "
         f"{result['frames']} frames, {result['tasks']} tasks)",
     )
@@ -47,9 +41,9 @@ def _merge(args: argparse.Namespace) -> int:
 
     result = merge_datasets(args.inputs, args.output, check=args.check)
     result["check"] = args.check
-    _emit(
-        args,
+    emit(
         result,
+        args.json,
         f"{_changed(result, 'merged')} ({len(args.inputs)} inputs, {result['episodes']} episodes, "
         f"{result['frames']} frames, {result['tasks']} tasks)",
     )
@@ -63,7 +57,7 @@ def _stats(args: argparse.Namespace) -> int:
     result["check"] = args.check
     result["output"] = args.dataset
     state = "fresh" if result["fresh_before"] else "stale or missing"
-    _emit(args, result, f"{_changed(result, 'computed stats')} (stats were {state})")
+    emit(result, args.json, f"{_changed(result, 'computed stats')} (stats were {state})")
     return 0
 
 
@@ -80,7 +74,7 @@ def _validate(args: argparse.Namespace) -> int:
             f"{key} {problem[key]}" for key in ("path", "column", "episode") if problem.get(key) is not None
         )
         lines.append(f"  - {problem['message']}" + (f" ({where})" if where else ""))
-    _emit(args, result, "\n".join(lines))
+    emit(result, args.json, "\n".join(lines))
     return 0 if result["ok"] else 1
 
 
@@ -103,9 +97,9 @@ def _synth(args: argparse.Namespace) -> int:
         check=args.check,
     )
     result["check"] = args.check
-    _emit(
-        args,
+    emit(
         result,
+        args.json,
         f"{_changed(result, 'wrote')} ({result['version']}, {result['episodes']} episodes, "
         f"{result['frames']} frames)",
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
+from groot_ops.cli.output import emit
 from groot_ops.errors import ConfigError, InputError
 
 EXAMPLES = """examples:
@@ -34,10 +34,8 @@ def _load_config(path: str) -> dict[str, Any]:
 
 
 def _print(result: dict[str, Any], as_json: bool, lines: list[str]) -> None:
-    if as_json:
-        print(json.dumps({k: v for k, v in result.items() if k != "diff"}, indent=2))
-    else:
-        print("\n".join(lines))
+    # ``diff`` is the before/after that Ansible's --diff shows; the CLI's JSON is the result alone.
+    emit(result, as_json, "\n".join(lines), indent=2, omit=("diff",))
 
 
 def _step_lines(result: dict[str, Any], verb: str) -> list[str]:

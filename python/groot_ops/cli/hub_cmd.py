@@ -7,10 +7,12 @@ so that it stays out of process lists and shell history.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 from typing import Any
 
+from groot_ops.cli.output import emit
 from groot_ops.errors import InputError
 
 EXAMPLES = """examples:
@@ -22,11 +24,8 @@ EXAMPLES = """examples:
 """
 
 
-def _emit(args: argparse.Namespace, result: dict[str, Any], text: str) -> None:
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "diff"}, default=str))
-    else:
-        print(text)
+# ``diff`` is the before/after that Ansible's --diff shows; the CLI's JSON is the result alone.
+_emit = functools.partial(emit, omit=("diff",))
 
 
 def _state(result: dict[str, Any], check: bool, verb: str) -> str:
@@ -57,8 +56,8 @@ def _download(args: argparse.Namespace) -> int:
         max_retries=args.max_retries,
     )
     _emit(
-        args,
         result,
+        args.json,
         f"{_state(result, args.check, 'downloaded')}: {result['repo_id']}@{args.revision} -> {result['sha']} "
         f"({result['files']} files, {result['bytes']} bytes) in {result['local_dir']}",
     )
@@ -70,8 +69,8 @@ def _export(args: argparse.Namespace) -> int:
 
     result = export_inference_model(args.checkpoint, args.export_dir, check=args.check, step=args.step)
     _emit(
-        args,
         result,
+        args.json,
         f"{_state(result, args.check, 'exported')}: {result['checkpoint']} -> {result['export_dir']} "
         f"({len(result['files'])} files, {result['bytes']} bytes)",
     )
@@ -91,7 +90,7 @@ def _card(args: argparse.Namespace) -> int:
 
         provenance["files"] = list_export_files(args.export_dir)
     result = write_model_card(args.export_dir, provenance, loss_curve=args.loss_curve, check=args.check)
-    _emit(args, result, f"{_state(result, args.check, 'wrote')}: {result['card']}")
+    _emit(result, args.json, f"{_state(result, args.check, 'wrote')}: {result['card']}")
     return 0
 
 
@@ -110,8 +109,8 @@ def _publish(args: argparse.Namespace) -> int:
         max_retries=args.max_retries,
     )
     _emit(
-        args,
         result,
+        args.json,
         f"{_state(result, args.check, 'published')}: {args.repo_id}@{result['commit']} tag {result['tag']} "
         f"({len(result['uploaded_files'])} files, {result['uploaded_bytes']} bytes sent)",
     )

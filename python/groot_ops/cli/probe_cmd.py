@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
+from typing import Any
+
+from groot_ops.cli.output import emit
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,12 +40,15 @@ def run(args: argparse.Namespace) -> int:
         startup_timeout_s=args.startup_timeout,
         api_token=token,
     )
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for stage in result["stages"]:
-            mark = "ok  " if stage["ok"] else "FAIL"
-            outcome = stage.get("detail") or stage.get("error")
-            print(f"{mark} {stage['name']:<20} {stage['seconds']:7.3f}s  {outcome}")
-        print("healthy" if result["ok"] else f"unhealthy: {result['error']}")
+    emit(result, args.json, lambda: _summary(result))
     return 0 if result["ok"] else 1
+
+
+def _summary(result: dict[str, Any]) -> str:
+    lines = []
+    for stage in result["stages"]:
+        mark = "ok  " if stage["ok"] else "FAIL"
+        outcome = stage.get("detail") or stage.get("error")
+        lines.append(f"{mark} {stage['name']:<20} {stage['seconds']:7.3f}s  {outcome}")
+    lines.append("healthy" if result["ok"] else f"unhealthy: {result['error']}")
+    return "\n".join(lines)

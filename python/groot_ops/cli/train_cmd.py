@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from groot_ops.cli.output import emit
 from groot_ops.errors import ConfigError
 from groot_ops.train.summary import progress_line
 
@@ -34,13 +34,6 @@ def _load_spec(path: str) -> dict[str, Any]:
     return data
 
 
-def _emit(args: argparse.Namespace, result: dict[str, Any], line: str) -> None:
-    if args.json:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        print(line)
-
-
 def _start(args: argparse.Namespace) -> int:
     from groot_ops.train import supervisor
 
@@ -48,7 +41,7 @@ def _start(args: argparse.Namespace) -> int:
     line = f"{result['recipe']}: {result['action']}"
     if result.get("msg"):
         line += f" ({result['msg']})"
-    _emit(args, result, line)
+    emit(result, args.json, line, indent=2)
     return 1 if result["action"] == "refused" else 0
 
 
@@ -56,7 +49,7 @@ def _status(args: argparse.Namespace) -> int:
     from groot_ops.train import supervisor
 
     result = supervisor.status(args.runs_root, args.recipe)
-    _emit(args, result, progress_line(result))
+    emit(result, args.json, progress_line(result), indent=2)
     return 1 if str(result.get("state", "")).startswith("failed:") else 0
 
 
@@ -64,7 +57,7 @@ def _stop(args: argparse.Namespace) -> int:
     from groot_ops.train import supervisor
 
     result = supervisor.stop(args.runs_root, args.recipe, check=args.check)
-    _emit(args, result, f"{args.recipe}: {result['action']}")
+    emit(result, args.json, f"{args.recipe}: {result['action']}", indent=2)
     return 0
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import hub_failures, with_retries
+from groot_ops.hub.retry import hub_failures
+from groot_ops.hub.target import HubTarget
 
 MARKER = ".groot_ops_download.json"
 
@@ -36,34 +37,18 @@ def _select(paths_sizes: list[tuple[str, int]], patterns: list[str] | None) -> l
     return list(filter_repo_objects(paths_sizes, allow_patterns=patterns, key=lambda item: item[0]))
 
 
-def _resolve(
-    names: Sequence[str],
-    revision: str,
-    *,
-    repo_type: str,
-    token: str | None,
-    endpoint: str | None,
-    max_retries: int,
-    backoff_s: float,
-) -> tuple[str, str]:
+def _resolve(names: Sequence[str], revision: str, *, repo_type: str, hub: HubTarget) -> tuple[str, str]:
     """Return (name that resolved, commit sha); a missing repo moves on to the next alias."""
-    from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-    api = HfApi(endpoint=endpoint, token=token)
+    api = hub.api()
 
     def lookup(name: str) -> Any:
         return api.repo_info(name, repo_type=repo_type, revision=revision)
 
     for name in names:
         try:
-            info = with_retries(
-                "revision lookup",
-                name,
-                functools.partial(lookup, name),
-                max_retries=max_retries,
-                backoff_s=backoff_s,
-            )
+            info = hub.retry("revision lookup", name, functools.partial(lookup, name))
         except RevisionNotFoundError:
             raise InputError(f"revision {revision!r} does not exist in {repo_type} repo {name}") from None
         except RepositoryNotFoundError:
@@ -116,13 +101,10 @@ def download_dataset(
             revision,
             Path(local_dir),
             aliases=aliases,
-            token=token,
-            endpoint=endpoint,
+            hub=HubTarget(endpoint=endpoint, token=token, max_retries=max_retries, backoff_s=backoff_s),
             repo_type=repo_type,
             ego_camera=ego_camera,
             check=check,
-            max_retries=max_retries,
-            backoff_s=backoff_s,
         )
 
 
@@ -132,13 +114,10 @@ def _download(
     target: Path,
     *,
     aliases: Sequence[str],
-    token: str | None,
-    endpoint: str | None,
+    hub: HubTarget,
     repo_type: str,
     ego_camera: str | None,
     check: bool,
-    max_retries: int,
-    backoff_s: float,
 ) -> dict[str, Any]:
     if not repo_id or not revision:
         raise InputError("download_dataset needs both repo_id and a pinned revision (branch, tag or sha)")
@@ -146,15 +125,7 @@ def _download(
         raise InputError("download target exists and is not a directory", path=str(target))
     patterns = camera_patterns(ego_camera)
     names = [repo_id, *[a for a in aliases if a and a != repo_id]]
-    name, sha = _resolve(
-        names,
-        revision,
-        repo_type=repo_type,
-        token=token,
-        endpoint=endpoint,
-        max_retries=max_retries,
-        backoff_s=backoff_s,
-    )
+    name, sha = _resolve(names, revision, repo_type=repo_type, hub=hub)
     before = _read_marker(target)
     wanted = {"repo_id": name, "revision": revision, "sha": sha, "patterns": patterns}
     result: dict[str, Any] = {
@@ -179,12 +150,12 @@ def _download(
             "removed": [],
             "diff": {"before": before_summary, "after": before_summary},
         }
-    files = _list_files(name, sha, patterns, repo_type, token, endpoint, max_retries, backoff_s)
+    files = _list_files(name, sha, patterns, repo_type, hub)
     if not files:
         raise InputError(f"nothing to download from {name}@{sha}: no file matches {patterns}")
     total = sum(f["size"] for f in files)
     if not check:
-        _snapshot(name, sha, target, patterns, repo_type, token, endpoint, max_retries, backoff_s)
+        _snapshot(name, sha, target, patterns, repo_type, hub)
         missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
         if missing:
             raise GrootOpsError(f"download of {name}@{sha} is incomplete, missing: {', '.join(missing[:10])}")
@@ -222,38 +193,22 @@ def _remove_stale(target: Path, before: dict[str, Any] | None, files: list[dict[
 
 
 def _list_files(
-    name: str,
-    sha: str,
-    patterns: list[str] | None,
-    repo_type: str,
-    token: str | None,
-    endpoint: str | None,
-    max_retries: int,
-    backoff_s: float,
+    name: str, sha: str, patterns: list[str] | None, repo_type: str, hub: HubTarget
 ) -> list[dict[str, Any]]:
-    from huggingface_hub import HfApi
     from huggingface_hub.hf_api import RepoFile
 
-    api = HfApi(endpoint=endpoint, token=token)
+    api = hub.api()
 
     def listing() -> list[tuple[str, int]]:
         entries = api.list_repo_tree(name, revision=sha, repo_type=repo_type, recursive=True)
         return [(e.path, e.size) for e in entries if isinstance(e, RepoFile)]
 
-    pairs = with_retries("tree listing", name, listing, max_retries=max_retries, backoff_s=backoff_s)
+    pairs = hub.retry("tree listing", name, listing)
     return [{"path": path, "size": size} for path, size in sorted(_select(pairs, patterns))]
 
 
 def _snapshot(
-    name: str,
-    sha: str,
-    target: Path,
-    patterns: list[str] | None,
-    repo_type: str,
-    token: str | None,
-    endpoint: str | None,
-    max_retries: int,
-    backoff_s: float,
+    name: str, sha: str, target: Path, patterns: list[str] | None, repo_type: str, hub: HubTarget
 ) -> None:
     from huggingface_hub import snapshot_download
 
@@ -265,8 +220,8 @@ def _snapshot(
             revision=sha,
             local_dir=str(target),
             allow_patterns=patterns,
-            token=token,
-            endpoint=endpoint,
+            token=hub.token,
+            endpoint=hub.endpoint,
         )
 
-    with_retries("snapshot download", name, fetch, max_retries=max_retries, backoff_s=backoff_s)
+    hub.retry("snapshot download", name, fetch)

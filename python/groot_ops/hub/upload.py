@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import hub_failures, with_retries
+from groot_ops.hub.retry import hub_failures
+from groot_ops.hub.target import HubTarget
 
 # The Hub keeps this file in every repo it creates; it is not part of what we publish.
 HUB_MANAGED = frozenset({".gitattributes"})
@@ -84,14 +85,11 @@ def publish_folder(
         return _publish(
             folder,
             repo_id,
-            token=token,
+            hub=HubTarget(endpoint=endpoint, token=token, max_retries=max_retries, backoff_s=backoff_s),
             private=private,
             tag=tag,
             commit_message=commit_message,
-            endpoint=endpoint,
             check=check,
-            max_retries=max_retries,
-            backoff_s=backoff_s,
             revision=revision,
         )
 
@@ -100,33 +98,29 @@ def _publish(
     folder: str,
     repo_id: str,
     *,
-    token: str,
+    hub: HubTarget,
     private: bool,
     tag: str | None,
     commit_message: str,
-    endpoint: str | None,
     check: bool,
-    max_retries: int,
-    backoff_s: float,
     revision: str,
 ) -> dict[str, Any]:
-    from huggingface_hub import HfApi
     from huggingface_hub.errors import RepositoryNotFoundError
 
     source = Path(folder)
     if not source.is_dir():
         raise InputError("folder to publish does not exist", path=str(source))
-    if not token:
+    if not hub.token:
         raise InputError(f"publishing to {repo_id} needs a Hub token (from the vault)")
     if "/" not in repo_id:
         raise InputError(f"Hub repo must be namespace/name, got {repo_id!r}")
     local = local_oids(source)
     if not local:
         raise InputError("folder to publish is empty", path=str(source))
-    api = HfApi(endpoint=endpoint, token=token)
+    api = hub.api()
 
     def retry(what: str, func: Any) -> Any:
-        return with_retries(what, repo_id, func, max_retries=max_retries, backoff_s=backoff_s)
+        return hub.retry(what, repo_id, func)
 
     try:
         info = retry("repo lookup", lambda: api.repo_info(repo_id, revision=revision))
