@@ -107,13 +107,23 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     print(f"Plan for recipe {args.recipe} (dry run, nothing changed):")
     if not lines:
         print("  nothing to do")
-    for line in lines:
-        print(f"  {line['host']}: {line['plan']}")
+    for entry in lines:
+        print(f"  {entry['host']}: {entry['plan']}")
     if outcome.rc != 0:
         for line in summary_lines(outcome.recorder, outcome.rc):
             print(line)
     print(f"Run directory: {outcome.run_dir}")
     return outcome.rc
+
+
+def _last_recipe(state_dir: Path) -> str:
+    """Without a recipe, status is about the recipe of the newest run in the state directory."""
+    from groot_ops.runner.execute import recent_runs
+
+    for run in recent_runs(state_dir, limit=50):
+        if run.get("recipe"):
+            return str(run["recipe"])
+    raise ConfigError(f"no recipe given and no earlier run in {state_dir}: groot-ops status RECIPE")
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -122,10 +132,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from groot_ops.runner.render import progress_bar
     from groot_ops.runner.status import collect_status
 
-    request = _request(args, "status", args.recipe)
+    state_dir = Path(args.state_dir).resolve() if args.state_dir else default_state_dir(repo_root())
+    recipe = args.recipe or _last_recipe(state_dir)
+    request = _request(args, "status", recipe)
     outcome = execute(request, stream=sys.stderr, quiet=True)
-    status = collect_status(outcome.recorder, args.recipe)
-    state_dir = request.state_dir or default_state_dir(repo_root())
+    status = collect_status(outcome.recorder, recipe)
     status["last_runs"] = recent_runs(state_dir)
     if args.plot:
         plot = status.get("loss_plot")

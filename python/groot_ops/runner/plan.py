@@ -61,7 +61,8 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
     if name == "groot_validate":
         return "validate: " + ("ok" if res.get("ok", True) else f"{len(res.get('problems') or [])} problems")
     if name == "groot_train":
-        status = res.get("status") if isinstance(res.get("status"), dict) else {}
+        raw_status = res.get("status")
+        status: dict[str, Any] = raw_status if isinstance(raw_status, dict) else {}
         word = res.get("action", "?")
         if word == "resume":
             target = status.get("max_steps", "?")

@@ -88,7 +88,8 @@ class LiveRenderer:
         data = event.get("event_data") or {}
         elapsed = human_duration(time.monotonic() - self.started)
         host = data.get("host", "")
-        res = data.get("res") if isinstance(data.get("res"), dict) else {}
+        raw_res = data.get("res")
+        res: dict[str, Any] = raw_res if isinstance(raw_res, dict) else {}
         if kind == "playbook_on_play_start":
             self._pending_task = None
             self._emit(f"PLAY {data.get('play', '')}", "bold")

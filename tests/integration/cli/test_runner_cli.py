@@ -235,3 +235,16 @@ def test_secrets_on_the_command_line_are_refused(project: Path, tmp_path: Path) 
     )
     assert result.returncode == 1
     assert "secrets come from the vault" in result.stderr
+
+
+def test_status_without_a_recipe_follows_the_last_run(project: Path, tmp_path: Path) -> None:
+    none_yet = _cli(project, "status", *_args(project, tmp_path), "--json", tmp_path=tmp_path)
+    assert none_yet.returncode == 1
+    assert "no recipe given and no earlier run" in none_yet.stdout + none_yet.stderr
+    ran = _cli(project, "run", "site", "other", *_args(project, tmp_path), tmp_path=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    result = _cli(project, "status", *_args(project, tmp_path), "--json", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = json.loads(result.stdout)
+    assert status["recipe"] == "other"
+    assert [run["recipe"] for run in status["last_runs"]][:2] == ["other", "other"]
