@@ -28,10 +28,10 @@ EXAMPLES = """examples:
 _emit = functools.partial(emit, omit=("diff",))
 
 
-def _state(result: dict[str, Any], check: bool, verb: str) -> str:
+def _state(result: dict[str, Any], check: bool, done: str, would: str) -> str:
     if not result["changed"]:
         return "unchanged"
-    return f"would {verb}" if check else verb
+    return f"would {would}" if check else done
 
 
 def _token(args: argparse.Namespace, required: bool) -> str | None:
@@ -58,7 +58,8 @@ def _download(args: argparse.Namespace) -> int:
     _emit(
         result,
         args.json,
-        f"{_state(result, args.check, 'downloaded')}: {result['repo_id']}@{args.revision} -> {result['sha']} "
+        f"{_state(result, args.check, 'downloaded', 'download')}: "
+        f"{result['repo_id']}@{args.revision} -> {result['sha']} "
         f"({result['files']} files, {result['bytes']} bytes) in {result['local_dir']}",
     )
     return 0
@@ -71,7 +72,8 @@ def _export(args: argparse.Namespace) -> int:
     _emit(
         result,
         args.json,
-        f"{_state(result, args.check, 'exported')}: {result['checkpoint']} -> {result['export_dir']} "
+        f"{_state(result, args.check, 'exported', 'export')}: "
+        f"{result['checkpoint']} -> {result['export_dir']} "
         f"({len(result['files'])} files, {result['bytes']} bytes)",
     )
     return 0
@@ -90,7 +92,7 @@ def _card(args: argparse.Namespace) -> int:
 
         provenance["files"] = list_export_files(args.export_dir)
     result = write_model_card(args.export_dir, provenance, loss_curve=args.loss_curve, check=args.check)
-    _emit(result, args.json, f"{_state(result, args.check, 'wrote')}: {result['card']}")
+    _emit(result, args.json, f"{_state(result, args.check, 'wrote', 'write')}: {result['card']}")
     return 0
 
 
@@ -111,7 +113,8 @@ def _publish(args: argparse.Namespace) -> int:
     _emit(
         result,
         args.json,
-        f"{_state(result, args.check, 'published')}: {args.repo_id}@{result['commit']} tag {result['tag']} "
+        f"{_state(result, args.check, 'published', 'publish')}: "
+        f"{args.repo_id}@{result['commit']} tag {result['tag']} "
         f"({len(result['uploaded_files'])} files, {result['uploaded_bytes']} bytes sent)",
     )
     return 0

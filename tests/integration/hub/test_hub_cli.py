@@ -26,6 +26,11 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 def test_cli_export_card_publish_and_download(hub, raw_dataset, tmp_path):
     sha = hub.seed("groot/ds", raw_dataset, tags=["v1"])
+    dry = _cli("download", "groot/ds", "--revision", "v1", "--local-dir", str(tmp_path / "raw"),
+               "--endpoint", hub.url, "--check")  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith(f"would download: groot/ds@v1 -> {sha} ("), dry.stdout
+    assert not (tmp_path / "raw").exists()
     got = _cli(
         "download",
         "groot/ds",
