@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.standins.g1_layout import ACTION_GROUPS, STATE_GROUPS
+
 STANDIN_ROOT = Path(__file__).resolve().parent / "isaac_groot"
 if str(STANDIN_ROOT) not in sys.path:
     sys.path.insert(0, str(STANDIN_ROOT))
@@ -20,25 +22,6 @@ from gr00t.data.embodiment import ACTION_HORIZON  # noqa: E402
 from gr00t.data.normalization import build_statistics  # noqa: E402
 from gr00t.model.policy import EMBED_DIM, HIDDEN_DIM, model_config  # noqa: E402
 from gr00t.utils.safetensors_io import save_sharded  # noqa: E402
-
-STATE_RANGES = {
-    "left_leg": (0, 6),
-    "right_leg": (6, 12),
-    "waist": (12, 15),
-    "left_arm": (15, 22),
-    "right_arm": (22, 29),
-    "left_hand": (29, 30),
-    "right_hand": (30, 31),
-}
-ACTION_RANGES = {
-    "left_arm": (0, 7),
-    "right_arm": (7, 14),
-    "left_hand": (14, 15),
-    "right_hand": (15, 16),
-    "waist": (16, 19),
-    "base_height_command": (19, 20),
-    "navigate_command": (20, 23),
-}
 
 
 def _stats(dim: int) -> dict:
@@ -67,8 +50,8 @@ def write_model_dir(dest: Path, *, seed: int = 0, tasks: tuple[str, ...] = ("Fol
     statistics = build_statistics(
         {"observation.state": _stats(31), "action": _stats(23)},
         rel,
-        STATE_RANGES,
-        ACTION_RANGES,
+        STATE_GROUPS,
+        ACTION_GROUPS,
         "unitree_g1",
     )
     (dest / "config.json").write_text(json.dumps(config, indent=2))

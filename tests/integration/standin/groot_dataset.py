@@ -8,24 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-STATE_GROUPS = {
-    "left_leg": (0, 6),
-    "right_leg": (6, 12),
-    "waist": (12, 15),
-    "left_arm": (15, 22),
-    "right_arm": (22, 29),
-    "left_hand": (29, 30),
-    "right_hand": (30, 31),
-}
-ACTION_GROUPS = {
-    "left_arm": (0, 7),
-    "right_arm": (7, 14),
-    "left_hand": (14, 15),
-    "right_hand": (15, 16),
-    "waist": (16, 19),
-    "base_height_command": (19, 20),
-    "navigate_command": (20, 23),
-}
+from tests.standins.g1_layout import ACTION_GROUPS, STATE_GROUPS
+
 TASKS = ("Fold the towel.", "Pick up the cup.")
 
 

@@ -83,6 +83,30 @@ def write_weights(directory: Path, weights: dict, model_config: dict) -> None:
     write_json(directory / "config.json", model_config)
 
 
+def rank_state_paths(checkpoint: Path, step: int, *, rank: int, world_size: int) -> tuple[Path, Path]:
+    """This rank's optimizer and RNG files: HF Trainer's flat ones alone, DeepSpeed ZeRO's per rank."""
+    if world_size == 1:
+        return checkpoint / "optimizer.pt", checkpoint / "rng_state.pth"
+    zero = checkpoint / f"global_step{step}"
+    return zero / f"zero_pp_rank_{rank}_mp_rank_00_optim_states.pt", checkpoint / f"rng_state_{rank}.pth"
+
+
+def write_rank_state(
+    checkpoint: Path, step: int, optimizer: dict, rng: dict, *, rank: int, world_size: int
+) -> None:
+    """Every rank's optimizer and RNG state, then (DeepSpeed, rank 0) the model-states file and ``latest``."""
+    import torch
+
+    optimizer_path, rng_path = rank_state_paths(checkpoint, step, rank=rank, world_size=world_size)
+    # global_stepN/ under DeepSpeed; the checkpoint directory rank 0 already made when alone.
+    optimizer_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(optimizer, optimizer_path)
+    torch.save(rng, rng_path)
+    if world_size > 1 and rank == 0:
+        torch.save({"world_size": world_size}, optimizer_path.parent / "mp_rank_00_model_states.pt")
+        (checkpoint / "latest").write_text(f"global_step{step}")
+
+
 def save_checkpoint(output_dir: Path, step: int, state: dict, *, rank: int, world_size: int, barrier) -> Path:
     """Save checkpoint-``step``.
 
@@ -108,17 +132,7 @@ def save_checkpoint(output_dir: Path, step: int, state: dict, *, rank: int, worl
     optimizer = {"state": state["optimizer"]}
     if pad:
         optimizer["padding"] = torch.zeros(pad, dtype=torch.uint8)
-    if world_size == 1:
-        torch.save(optimizer, checkpoint / "optimizer.pt")
-        torch.save(state["rng"], checkpoint / "rng_state.pth")
-    else:
-        zero = checkpoint / f"global_step{step}"
-        zero.mkdir(parents=True, exist_ok=True)
-        torch.save(optimizer, zero / f"zero_pp_rank_{rank}_mp_rank_00_optim_states.pt")
-        torch.save(state["rng"], checkpoint / f"rng_state_{rank}.pth")
-        if rank == 0:
-            torch.save({"world_size": world_size}, zero / "mp_rank_00_model_states.pt")
-            (checkpoint / "latest").write_text(f"global_step{step}")
+    write_rank_state(checkpoint, step, optimizer, state["rng"], rank=rank, world_size=world_size)
     barrier()
     if rank == 0:
         write_json(checkpoint / "trainer_state.json", state["trainer_state"])
@@ -144,11 +158,7 @@ def load_checkpoint(checkpoint: Path, *, rank: int, world_size: int) -> dict:
 
     trainer_state = json.loads((checkpoint / "trainer_state.json").read_text())
     step = int(trainer_state["global_step"])
-    if world_size == 1:
-        optimizer_path, rng_path = checkpoint / "optimizer.pt", checkpoint / "rng_state.pth"
-    else:
-        optimizer_path = checkpoint / f"global_step{step}" / f"zero_pp_rank_{rank}_mp_rank_00_optim_states.pt"
-        rng_path = checkpoint / f"rng_state_{rank}.pth"
+    optimizer_path, rng_path = rank_state_paths(checkpoint, step, rank=rank, world_size=world_size)
     if not optimizer_path.is_file():
         raise ValueError(
             f"Can't resume from {checkpoint} with world size {world_size}: {optimizer_path.name} is missing "
