@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import traceback
+from typing import Any
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -25,6 +26,17 @@ def require_groot_ops(module) -> None:
             ),
             exception=GROOT_OPS_IMPORT_ERROR,
         )
+
+
+def hub_argument_spec(*, token_required: bool = False) -> dict[str, dict[str, Any]]:
+    """argument_spec of the Hub client options documented in doc_fragments/groot_hub.py."""
+    # A fresh dict per call, so that no module's change to its spec reaches another module.
+    return {
+        "endpoint": {"type": "str"},
+        "token": {"type": "str", "required": token_required, "no_log": True},
+        "max_retries": {"type": "int", "default": 5},
+        "backoff_s": {"type": "float", "default": 1.0},
+    }
 
 
 def call_groot(module, func, *args, **kwargs):
