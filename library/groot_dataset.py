@@ -122,13 +122,12 @@ patterns:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, hub_argument_spec, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "repo_id": {"type": "str", "required": True},
             "aliases": {"type": "list", "elements": "str", "default": []},
             "revision": {"type": "str", "required": True},
@@ -137,9 +136,7 @@ def main() -> None:
             "repo_type": {"type": "str", "choices": ["dataset", "model"], "default": "dataset"},
             **hub_argument_spec(),
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.hub.download import download_dataset
 
     p = module.params

@@ -115,13 +115,12 @@ url:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, hub_argument_spec, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "folder": {"type": "path", "required": True},
             "repo_id": {"type": "str", "required": True},
             "private": {"type": "bool", "default": True},
@@ -130,9 +129,7 @@ def main() -> None:
             "commit_message": {"type": "str", "default": ""},
             **hub_argument_spec(token_required=True),
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.hub.upload import publish_folder
 
     p = module.params

@@ -6,6 +6,7 @@ import socket
 import traceback
 from typing import Any
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import missing_required_lib
 
 try:
@@ -26,6 +27,21 @@ def require_groot_ops(module) -> None:
             ),
             exception=GROOT_OPS_IMPORT_ERROR,
         )
+
+
+def groot_module(argument_spec: dict[str, dict[str, Any]], **kwargs: Any) -> basic.AnsibleModule:
+    """The AnsibleModule of a groot_* module whose work is done by groot_ops on this host.
+
+    Check mode is on unless ``supports_check_mode=False`` is passed: every groot_ops engine function
+    takes ``check=``. Arguments are validated before groot_ops is required, so a wrong option in a task
+    is reported as such even on a host without the package.
+    """
+    kwargs.setdefault("supports_check_mode", True)
+    # basic.AnsibleModule is looked up per call: ansible-lint's args rule replaces that attribute to
+    # read a module's spec without running it, and an import-time binding would run the module instead.
+    module = basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
+    require_groot_ops(module)
+    return module
 
 
 def hub_argument_spec(*, token_required: bool = False) -> dict[str, dict[str, Any]]:
