@@ -32,8 +32,8 @@ docker:
 	bash tests/lab/ensure-docker.sh
 
 lint: venv
-	ruff check python tests library module_utils
-	ruff format --check python tests library module_utils
+	ruff check python tests library module_utils doc_fragments
+	ruff format --check python tests library module_utils doc_fragments
 	yamllint -s .
 	ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg ansible-lint --profile production -q
 	bash tests/check-module-docs.sh

@@ -81,20 +81,17 @@ fingerprint:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "src": {"type": "path", "required": True},
             "dest": {"type": "path", "required": True},
             "ego_camera": {"type": "str", "default": "cam_left_high"},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.data.convert import convert_dataset
 
     params = module.params

@@ -46,21 +46,8 @@ options:
     type: str
     choices: [dataset, model]
     default: dataset
-  endpoint:
-    description: Hub endpoint URL; defaults to C(HF_ENDPOINT) or https://huggingface.co.
-    type: str
-  token:
-    description:
-      - Hub token for private or gated repos. Take it from Ansible Vault; it is never logged or returned.
-    type: str
-  max_retries:
-    description: Retries of each Hub operation on 429, 5xx and connection errors.
-    type: int
-    default: 5
-  backoff_s:
-    description: First wait between retries in seconds; doubled on each retry.
-    type: float
-    default: 1.0
+extends_documentation_fragment:
+  - groot_hub
 attributes:
   check_mode:
     support: full
@@ -74,8 +61,6 @@ attributes:
     support: full
     description:
       - A re-run with the same pin and all files present reports C(changed=false) and transfers no file.
-requirements:
-  - groot_ops with huggingface_hub (pip install 'groot-ops[workstation]') on the managed host
 notes:
   - Set C(HF_HOME) through the task's C(environment) to keep the Hub cache on the data disk.
 """
@@ -137,27 +122,21 @@ patterns:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "repo_id": {"type": "str", "required": True},
             "aliases": {"type": "list", "elements": "str", "default": []},
             "revision": {"type": "str", "required": True},
             "local_dir": {"type": "path", "required": True},
             "ego_camera": {"type": "str"},
             "repo_type": {"type": "str", "choices": ["dataset", "model"], "default": "dataset"},
-            "endpoint": {"type": "str"},
-            "token": {"type": "str", "no_log": True},
-            "max_retries": {"type": "int", "default": 5},
-            "backoff_s": {"type": "float", "default": 1.0},
+            **hub_argument_spec(),
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.hub.download import download_dataset
 
     p = module.params

@@ -135,8 +135,7 @@ protected:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 
 def _policy(config: dict, *, state: str, target: str | None, check: bool, need_bytes: int) -> dict:
@@ -155,17 +154,15 @@ def _policy(config: dict, *, state: str, target: str | None, check: bool, need_b
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "state": {"type": "str", "choices": ["report", "clean"], "default": "clean"},
             "config": {"type": "dict", "required": True},
             "target": {"type": "str", "choices": ["watermark", "all"]},
             "need_bytes": {"type": "int", "default": 0},
             "fail_when_short": {"type": "bool", "default": False},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     params = module.params
     result = call_groot(
         module,

@@ -121,22 +121,19 @@ card_changed:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "checkpoint_dir": {"type": "path", "required": True},
             "step": {"type": "int"},
             "export_dir": {"type": "path", "required": True},
             "provenance": {"type": "dict"},
             "loss_curve": {"type": "path"},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.hub.export import export_inference_model
     from groot_ops.hub.modelcard import render_model_card, write_model_card
 

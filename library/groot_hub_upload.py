@@ -26,7 +26,7 @@ options:
     description: Hub model repo, C(namespace/name).
     type: str
     required: true
-  token:
+  token:  # replaces the groot_hub fragment's entry: publishing is never anonymous
     description: Hub token with write access. Take it from Ansible Vault; it is never logged or returned.
     type: str
     required: true
@@ -45,17 +45,8 @@ options:
     description: Commit summary; defaults to C(groot-ops publish TAG).
     type: str
     default: ""
-  endpoint:
-    description: Hub endpoint URL; defaults to C(HF_ENDPOINT) or https://huggingface.co.
-    type: str
-  max_retries:
-    description: Retries of each Hub operation on 429, 5xx and connection errors.
-    type: int
-    default: 5
-  backoff_s:
-    description: First wait between retries in seconds; doubled on each retry.
-    type: float
-    default: 1.0
+extends_documentation_fragment:
+  - groot_hub
 attributes:
   check_mode:
     support: full
@@ -70,8 +61,6 @@ attributes:
     description:
       - Identical content and an existing tag on the same commit report C(changed=false) with no request
         that writes.
-requirements:
-  - groot_ops with huggingface_hub (pip install 'groot-ops[workstation]') on the managed host
 """
 
 EXAMPLES = r"""
@@ -126,27 +115,21 @@ url:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "folder": {"type": "path", "required": True},
             "repo_id": {"type": "str", "required": True},
-            "token": {"type": "str", "required": True, "no_log": True},
             "private": {"type": "bool", "default": True},
             "tag": {"type": "str"},
             "revision": {"type": "str", "default": "main"},
             "commit_message": {"type": "str", "default": ""},
-            "endpoint": {"type": "str"},
-            "max_retries": {"type": "int", "default": 5},
-            "backoff_s": {"type": "float", "default": 1.0},
+            **hub_argument_spec(token_required=True),
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.hub.upload import publish_folder
 
     p = module.params

@@ -75,19 +75,16 @@ fingerprint:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "inputs": {"type": "list", "elements": "path", "required": True},
             "dest": {"type": "path", "required": True},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.data.merge import merge_datasets
 
     inputs = module.params["inputs"]

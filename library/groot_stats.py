@@ -57,19 +57,16 @@ frames:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "path": {"type": "path", "required": True},
             "force": {"type": "bool", "default": False},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.data.stats import compute_stats
 
     result = call_groot(

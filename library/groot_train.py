@@ -205,8 +205,7 @@ finished:
 import os
 import sys
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
 
 SPEC_KEYS = (
     "recipe",
@@ -257,8 +256,8 @@ def _status_result(module, supervisor, progress_line, params) -> dict:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "state": {
                 "type": "str",
                 "choices": ["started", "finished", "stopped", "status"],
@@ -293,9 +292,7 @@ def main() -> None:
         required_if=[
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),
         ],
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.train import supervisor
     from groot_ops.train.summary import progress_line
 

@@ -62,8 +62,7 @@ frames:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, require_groot_ops
+from ansible.module_utils.groot_ops_common import call_groot, groot_module
 
 # The task message lists this many problems; all of them are in the result.
 _SHOWN_PROBLEMS = 10
@@ -75,14 +74,12 @@ def _describe(problem: dict) -> str:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
+    module = groot_module(
+        {
             "path": {"type": "path", "required": True},
             "fail_on_problems": {"type": "bool", "default": True},
         },
-        supports_check_mode=True,
     )
-    require_groot_ops(module)
     from groot_ops.data.validate import validate_dataset
 
     path = module.params["path"]

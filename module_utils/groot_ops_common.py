@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import traceback
+from typing import Any
 
+from ansible.module_utils import basic
 from ansible.module_utils.basic import missing_required_lib
 
 try:
@@ -25,6 +27,32 @@ def require_groot_ops(module) -> None:
             ),
             exception=GROOT_OPS_IMPORT_ERROR,
         )
+
+
+def groot_module(argument_spec: dict[str, dict[str, Any]], **kwargs: Any) -> basic.AnsibleModule:
+    """The AnsibleModule of a groot_* module whose work is done by groot_ops on this host.
+
+    Check mode is on unless ``supports_check_mode=False`` is passed: every groot_ops engine function
+    takes ``check=``. Arguments are validated before groot_ops is required, so a wrong option in a task
+    is reported as such even on a host without the package.
+    """
+    kwargs.setdefault("supports_check_mode", True)
+    # basic.AnsibleModule is looked up per call: ansible-lint's args rule replaces that attribute to
+    # read a module's spec without running it, and an import-time binding would run the module instead.
+    module = basic.AnsibleModule(argument_spec=argument_spec, **kwargs)
+    require_groot_ops(module)
+    return module
+
+
+def hub_argument_spec(*, token_required: bool = False) -> dict[str, dict[str, Any]]:
+    """argument_spec of the Hub client options documented in doc_fragments/groot_hub.py."""
+    # A fresh dict per call, so that no module's change to its spec reaches another module.
+    return {
+        "endpoint": {"type": "str"},
+        "token": {"type": "str", "required": token_required, "no_log": True},
+        "max_retries": {"type": "int", "default": 5},
+        "backoff_s": {"type": "float", "default": 1.0},
+    }
 
 
 def call_groot(module, func, *args, **kwargs):
