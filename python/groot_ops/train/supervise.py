@@ -54,6 +54,8 @@ class Supervisor:
         self.stop_requested = False
         self.disk_stop: dict[str, Any] | None = None
         self.watched_save: int | None = None
+        # The last save reported as unguarded: the poll loop comes by many times before the next check.
+        self.noted_unguarded: int | None = None
         self.quarantined: list[dict[str, str]] = []
         self.attempt = 0
         self.last_failure: dict[str, Any] | None = None
@@ -201,7 +203,9 @@ class Supervisor:
             # The trainer saved faster than the watchdog could run (intervals shorter than its settle
             # time): say so instead of pretending that save was guarded.
             missed = next_save - save_steps
-            self.note(f"checkpoint-{missed} was saved before the disk watchdog could check it")
+            if self.noted_unguarded != missed:
+                self.noted_unguarded = missed
+                self.note(f"checkpoint-{missed} was saved before the disk watchdog could check it")
         ahead = max(1, save_steps // 10, int((it_s or 0.0) * WATCH_AHEAD_S))
         if next_save - step > ahead:
             return

@@ -99,3 +99,21 @@ def test_no_note_when_every_save_was_checked(supervisor: Supervisor, monkeypatch
     assert "disk watchdog before checkpoint-10 (" in log and "disk watchdog before checkpoint-20 (" in log
     assert "before the disk watchdog could check it" not in log
     assert len(asked) == 2
+
+
+def test_an_unguarded_save_is_noted_once_however_often_the_loop_polls(
+    supervisor: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The watchdog call before checkpoint-10 lasts until step 21: checkpoint-20 goes by unchecked, and
+    # checkpoint-30 is still too far ahead to check at the next polls.
+    asked = fake_watchdog(monkeypatch, lambda: train(supervisor, 10, 21))
+    train(supervisor, 1, 9)
+    for _ in range(4):
+        supervisor.maybe_watch_disk()
+    train(supervisor, 22, 29)
+    supervisor.maybe_watch_disk()
+
+    log = supervisor.files.log.read_text()
+    assert log.count("checkpoint-20 was saved before the disk watchdog could check it") == 1
+    assert "disk watchdog before checkpoint-30 (needs 1024 bytes): ok" in log
+    assert len(asked) == 2
