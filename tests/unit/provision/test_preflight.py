@@ -104,6 +104,7 @@ def test_no_gpu_is_soft_when_not_required() -> None:
     assert hard["ok"] is False and hard["failed"] == ["gpu:present"]
 
 
+@pytest.mark.docker
 def test_real_docker_engine_without_nvidia_runtime() -> None:
     engine = preflight.docker_engine_info()
     assert engine["reachable"], engine.get("error")
