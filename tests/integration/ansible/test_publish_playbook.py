@@ -211,3 +211,9 @@ def test_publish_without_a_complete_checkpoint_fails_naming_the_output_dir(publi
     assert "NoneType" not in result.output, result.describe()
     assert publish_setup["hub"].token not in result.output
     assert not (publish_setup["workspace"] / "exports").exists()
+    # A dry run (groot-ops plan before training) says the checkpoint is still to come, and passes.
+    dry = _run(publish_setup, check=True)
+    assert dry.rc == 0, dry.describe()
+    flat = " ".join(dry.stdout.split())  # the YAML callback folds long messages
+    assert f"no complete checkpoint in {output} yet: training writes it" in flat, dry.describe()
+    assert not (publish_setup["workspace"] / "exports").exists()
