@@ -7,25 +7,10 @@ from typing import Any
 from groot_ops.runner.events import EventRecorder
 
 
-def _find_key(value: Any, key: str) -> Any:
-    if isinstance(value, dict):
-        if key in value:
-            return value[key]
-        for inner in value.values():
-            found = _find_key(inner, key)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for inner in value:
-            found = _find_key(inner, key)
-            if found is not None:
-                return found
-    return None
-
-
 def _find_dict_with(value: Any, key: str) -> dict[str, Any] | None:
+    """The first mapping, depth first, that holds ``key`` with a value (results nest: loops, msg dicts)."""
     if isinstance(value, dict):
-        if key in value:
+        if value.get(key) is not None:
             return value
         value = list(value.values())
     if isinstance(value, list):
@@ -34,6 +19,11 @@ def _find_dict_with(value: Any, key: str) -> dict[str, Any] | None:
             if found is not None:
                 return found
     return None
+
+
+def _find_key(value: Any, key: str) -> Any:
+    found = _find_dict_with(value, key)
+    return found[key] if found is not None else None
 
 
 def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any]:

@@ -234,3 +234,19 @@ def test_non_tty_output_prints_tasks_that_did_something_and_training_polls(tmp_p
     assert "changed: h | Wait" in text
     assert "\x1b" not in text
     assert recorder.training["h"].step == 5
+
+
+def test_status_takes_the_served_revision_from_nested_results(tmp_path: Path) -> None:
+    from groot_ops.runner.status import collect_status
+
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    served = {"deployed_revision": "c0ffee", "repo_id": "org/model", "previous_revision": None}
+    for host, msg in (("spark-a", {"deployed_revision": None, "repo_id": None}), ("spark-b", served)):
+        data = {"host": host, "task": "Status | deployed revision", "play": "P", "res": {"msg": msg}}
+        recorder({"event": "runner_on_ok", "event_data": data})
+    train = {"results": [{"status": {"step": 3, "max_steps": 9, "disk_free_bytes": 42, "state": "running"}}]}
+    recorder({"event": "runner_on_ok", "event_data": {"host": "ws", "task": "T", "play": "P", "res": train}})
+    recorder.close()
+    status = collect_status(recorder, "demo")
+    assert (status["deployed_revision"], status["deployed_repo_id"]) == ("c0ffee", "org/model")
+    assert status["disk_free_bytes"] == 42
