@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from tests.hub_server.server import HubServer
+from tests.hub_server.server import TREE_PAGE_SIZE, HubServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
         help="environment variable holding USER=TOKEN pairs separated by commas (tokens stay off argv)",
     )
     parser.add_argument("--xet-cas-dir", default=None, help="enable Xet uploads into hf_xet's local:// CAS")
+    parser.add_argument(
+        "--tree-page-size",
+        type=int,
+        default=TREE_PAGE_SIZE,
+        help=f"entries per tree listing page (default {TREE_PAGE_SIZE}, as on huggingface.co)",
+    )
     args = parser.parse_args(argv)
     tokens = {}
     for pair in filter(None, os.environ.get(args.token_env, "").split(",")):
@@ -29,7 +35,16 @@ def main(argv: list[str] | None = None) -> int:
         if not token:
             parser.error(f"{args.token_env}: expected USER=TOKEN pairs, got an entry without '='")
         tokens[token] = user
-    hub = HubServer(args.root, tokens=tokens, host=args.host, port=args.port, xet_cas_dir=args.xet_cas_dir)
+    if args.tree_page_size < 1:
+        parser.error("--tree-page-size must be at least 1")
+    hub = HubServer(
+        args.root,
+        tokens=tokens,
+        host=args.host,
+        port=args.port,
+        xet_cas_dir=args.xet_cas_dir,
+        tree_page_size=args.tree_page_size,
+    )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"hub server listening on {hub.url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):

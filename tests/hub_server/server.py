@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import collections
+import hashlib
 import json
 import re
 import threading
@@ -12,12 +14,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from tests.hub_server.storage import HubError, Repo, Storage, git_blob_oid, lfs_pointer, wants_lfs
 
 REPO_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+# huggingface.co's page sizes for tree listings (the pinned client's _iter_repo_tree_pages says so).
+TREE_PAGE_SIZE = 1000
+TREE_EXPAND_PAGE_SIZE = 50
 
 
 @dataclass
@@ -78,6 +83,30 @@ def _summarize(body: bytes, content_type: str) -> Any:
     return f"<{len(body)} bytes>"
 
 
+def _encode_cursor(commit: str, offset: int, scope: str) -> str:
+    raw = json.dumps({"commit": commit, "offset": offset, "scope": scope}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(token: str) -> tuple[str, int, str]:
+    """(commit, offset, scope) of a cursor this server issued; anything else is a 400."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise HubError(400, "Invalid cursor: not a cursor returned by this server") from None
+    if not isinstance(data, dict):
+        raise HubError(400, "Invalid cursor: not a cursor returned by this server")
+    commit, offset, scope = data.get("commit"), data.get("offset"), data.get("scope")
+    if (
+        not isinstance(commit, str)
+        or not isinstance(scope, str)
+        or isinstance(offset, bool)
+        or not isinstance(offset, int)
+    ):
+        raise HubError(400, "Invalid cursor: not a cursor returned by this server")
+    return commit, offset, scope
+
+
 class HubServer:
     """A loopback Hub. ``with HubServer(root, tokens={...}) as hub: hub.url``."""
 
@@ -91,8 +120,10 @@ class HubServer:
         xet_cas_dir: str | Path | None = None,
         read_only_tokens: set[str] | frozenset[str] = frozenset(),
         max_recorded: int = 50_000,
+        tree_page_size: int = TREE_PAGE_SIZE,
     ) -> None:
         self.storage = Storage(Path(root))
+        self.tree_page_size = tree_page_size
         # token -> user name; every valid token may write except those in read_only_tokens (403).
         self.tokens = dict(tokens or {})
         self.read_only_tokens = frozenset(read_only_tokens)
@@ -109,6 +140,20 @@ class HubServer:
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def tree_page_size(self) -> int:
+        """Entries per tree page (``expand=true`` pages hold at most ``TREE_EXPAND_PAGE_SIZE``).
+
+        Settable on a running server: tests shrink it so that a handful of files spans pages.
+        """
+        return self._tree_page_size
+
+    @tree_page_size.setter
+    def tree_page_size(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"tree_page_size must be a positive integer, got {size!r}")
+        self._tree_page_size = size
 
     def start(self) -> HubServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="hub-server", daemon=True)
@@ -220,6 +265,7 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.token = token
         self.raw_body = body
         self.query = self.rec.query
+        self.raw_query = split.query
         fault = hub.take_fault(self.command, split.path)
         if fault is not None and fault.mode == "status":
             self._error(HubError(fault.status, f"injected fault {fault.status}"))
@@ -425,9 +471,46 @@ class _HubHandler(BaseHTTPRequestHandler):
         return {"branches": refs("heads", repo.branches), "tags": refs("tags", repo.tags), "converts": []}
 
     def _tree(self, repo: Repo, revision: str, prefix: str) -> None:
-        commit = repo.resolve(revision)
-        recursive = self.query.get("recursive", ["false"])[0].lower() in ("true", "1")
+        pairs = parse_qsl(self.raw_query, keep_blank_values=True)
+        flags: dict[str, bool] = {}
+        for key, value in pairs:
+            if key in ("recursive", "expand"):
+                flags.setdefault(key, value.lower() in ("true", "1"))
+        recursive, expand = flags.get("recursive", False), flags.get("expand", False)
         base = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        # A cursor only fits the listing it came from: same repo, revision as asked, path, recursion.
+        scope = hashlib.sha256(
+            json.dumps([repo.repo_type, repo.repo_id, revision, base, recursive]).encode()
+        ).hexdigest()[:16]
+        cursors = [v for k, v in pairs if k == "cursor"]
+        if cursors:
+            # The cursor pins the commit of the first page: a push to the branch between two
+            # pages cannot mix two trees, and the offset stays meaningful.
+            commit, offset, cursor_scope = _decode_cursor(cursors[-1])
+            if cursor_scope != scope or commit not in repo.commits:
+                raise HubError(400, "Invalid cursor: it belongs to another tree listing")
+        else:
+            commit, offset = repo.resolve(revision), 0
+        entries = self._tree_entries(repo, commit, base, recursive)
+        if base and not entries:
+            raise HubError(404, f"Entry not found: {prefix}", "EntryNotFound")
+        if cursors and not 0 < offset < len(entries):
+            raise HubError(400, f"Invalid cursor: offset {offset} is outside this listing")
+        size = self.server_state.tree_page_size
+        if expand:
+            size = min(size, TREE_EXPAND_PAGE_SIZE)
+        page = entries[offset : offset + size]
+        headers: dict[str, str] = {}
+        if offset + size < len(entries):
+            rest = [(k, v) for k, v in pairs if k != "cursor"]
+            rest.append(("cursor", _encode_cursor(commit, offset + size, scope)))
+            next_url = f"{self.server_state.url}{urlsplit(self.path).path}?{urlencode(rest)}"
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        self.rec.extra["tree_page"] = {"offset": offset, "entries": len(page), "next": bool(headers)}
+        self._send(200, page, headers=headers)
+
+    def _tree_entries(self, repo: Repo, commit: str, base: str, recursive: bool) -> list[dict[str, Any]]:
+        """The whole listing in page order: files by sorted path, each folder just before its first file."""
         entries: dict[str, dict[str, Any]] = {}
         for path, meta in sorted(repo.files(commit).items()):
             if not path.startswith(base):
@@ -458,9 +541,7 @@ class _HubHandler(BaseHTTPRequestHandler):
                     pointer = lfs_pointer(meta["lfs"], meta["size"])
                     entry["lfs"] = {"oid": meta["lfs"], "size": meta["size"], "pointerSize": len(pointer)}
                 entries[path] = entry
-        if base and not entries:
-            raise HubError(404, f"Entry not found: {prefix}", "EntryNotFound")
-        self._send(200, list(entries.values()))
+        return list(entries.values())
 
     def _resolve(self, repo_type: str, repo_id: str, revision: str, path: str) -> None:
         repo = self._repo(repo_type, repo_id)
