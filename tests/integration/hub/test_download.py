@@ -197,3 +197,40 @@ def test_target_that_is_a_file_is_refused(hub, raw_dataset, tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(InputError, match="not a directory"):
         download_dataset("unitreerobotics/G1_Fold_Towel", "main", str(tmp_path / "f"), endpoint=hub.url)
+
+
+def test_listing_over_several_pages_downloads_every_file_and_still_filters_cameras(hub, tmp_path):
+    src = tmp_path / "wide"
+    for rel in ("meta/info.json", "meta/tasks.jsonl", "README.md"):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_bytes(rel.encode())
+    for ep in range(4):
+        data = src / "data" / "chunk-000" / f"episode_{ep:06d}.parquet"
+        data.parent.mkdir(parents=True, exist_ok=True)
+        data.write_bytes(os.urandom(100 + ep))
+        for cam in ("cam_left_high", "cam_right_high", "cam_left_wrist"):
+            video = src / "videos" / "chunk-000" / f"observation.images.{cam}" / f"episode_{ep:06d}.mp4"
+            video.parent.mkdir(parents=True, exist_ok=True)
+            video.write_bytes(os.urandom(200 + ep))
+    hub.seed("unitreerobotics/G1_Wide", src)
+    everything = _files(src)
+    hub.server.tree_page_size = 4
+    assert len(everything) == 19
+
+    full = download_dataset("unitreerobotics/G1_Wide", "main", str(tmp_path / "full"), endpoint=hub.url)
+    assert full["files"] == 19 and _files(tmp_path / "full") == sorted([*everything, MARKER])
+    assert all((tmp_path / "full" / p).read_bytes() == (src / p).read_bytes() for p in everything)
+    # 19 files and 8 folders, 4 a page: every listing (the module's, then snapshot_download's) takes 7.
+    pages = hub.server.recorded("GET", "/tree/")
+    listings = len([r for r in pages if "cursor" not in r.query])
+    assert listings == 2 and all(r.status == 200 for r in pages) and len(pages) == 7 * listings
+    assert sum(r.extra["tree_page"]["entries"] for r in pages) == 27 * listings
+
+    hub.server.clear_requests()
+    out = tmp_path / "ego"
+    ego = download_dataset(
+        "unitreerobotics/G1_Wide", "main", str(out), endpoint=hub.url, ego_camera="cam_left_high"
+    )
+    wanted = [p for p in everything if p.startswith(("meta/", "data/")) or "images.cam_left_high/" in p]
+    assert len(wanted) == 10 and ego["files"] == 10 and _files(out) == sorted([*wanted, MARKER])
+    assert [r for r in hub.server.recorded("GET", "/tree/") if "cursor" in r.query]
