@@ -7,6 +7,7 @@ a plain line with no control characters, so logs and CI output stay readable.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
 from typing import IO, Any
@@ -60,6 +61,8 @@ class LiveRenderer:
         self._inline = False
         # Without a TTY a task is printed when it first does something (skipped tasks stay silent).
         self._pending_task: str | None = None
+        # On a TTY: what each host of the current play is doing, redrawn in place.
+        self._host_tasks: dict[str, str] = {}
 
     def _clear_inline(self) -> None:
         if self._inline:
@@ -79,9 +82,13 @@ class LiveRenderer:
     def _inline_status(self, text: str) -> None:
         if self.quiet or not self.color:
             return
-        self.stream.write("\r\x1b[2K" + text[:200])
+        width = max(40, shutil.get_terminal_size((120, 24)).columns - 1)
+        self.stream.write("\r\x1b[2K" + text[:width])
         self.stream.flush()
         self._inline = True
+
+    def _hosts_line(self, elapsed: str) -> str:
+        return f"[{elapsed}] " + " | ".join(f"{name}: {doing}" for name, doing in self._host_tasks.items())
 
     def __call__(self, recorder: EventRecorder, event: dict[str, Any]) -> None:
         kind = event.get("event", "")
@@ -92,7 +99,14 @@ class LiveRenderer:
         res: dict[str, Any] = raw_res if isinstance(raw_res, dict) else {}
         if kind == "playbook_on_play_start":
             self._pending_task = None
+            self._host_tasks = {}
             self._emit(f"PLAY {data.get('play', '')}", "bold")
+            return
+        if kind in ("runner_on_start", "runner_retry") and self.color and host:
+            # A poll of a training run shows its bar in place of the task name, redrawn at every poll.
+            polled = training_progress(host, res) if kind == "runner_retry" else None
+            self._host_tasks[host] = progress_bar(polled, width=12) if polled else str(data.get("task", ""))
+            self._inline_status(self._hosts_line(elapsed))
             return
         if kind == "playbook_on_task_start":
             if self.color:

@@ -250,3 +250,35 @@ def test_status_takes_the_served_revision_from_nested_results(tmp_path: Path) ->
     status = collect_status(recorder, "demo")
     assert (status["deployed_revision"], status["deployed_repo_id"]) == ("c0ffee", "org/model")
     assert status["disk_free_bytes"] == 42
+
+
+def test_a_terminal_gets_one_line_redrawn_with_each_hosts_task_and_training_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from groot_ops.runner.render import LiveRenderer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("COLUMNS", "200")
+    out = Terminal()
+    recorder = EventRecorder(tmp_path / "events.jsonl", on_update=LiveRenderer(out))
+    status = {"status": {"step": 6, "max_steps": 12, "eta_s": 30, "state": "running"}}
+    for event in (
+        {"event": "playbook_on_play_start", "event_data": {"play": "Train"}},
+        {"event": "playbook_on_task_start", "event_data": {"task": "Wait"}},
+        {"event": "runner_on_start", "event_data": {"host": "ws1", "task": "Wait"}},
+        {"event": "runner_on_start", "event_data": {"host": "ws2", "task": "Wait"}},
+        {"event": "runner_retry", "event_data": {"host": "ws1", "task": "Wait", "res": status}},
+    ):
+        recorder(event)
+    recorder.close()
+    screen = out.getvalue().rsplit("\r\x1b[2K", 1)[-1]
+    assert screen.endswith("ws1: [######......] 6/12 ETA 30s running | ws2: Wait"), repr(screen)
+    assert "\n" not in screen  # redrawn in place, not a new line per poll
+    assert "\x1b[1mPLAY Train\x1b[0m\n" in out.getvalue()
