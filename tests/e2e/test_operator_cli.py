@@ -87,6 +87,16 @@ def test_plan_on_a_fresh_lab_lists_the_work_and_changes_nothing(lab: dict[str, A
     for stage in ("the training env setup", "training", "the publish stage"):
         assert f"provision stage creates it, then {stage} runs there from scratch" in text
     assert "model lab/groot-g1-lab-demo@main is not on the Hub yet" in text
+    # A revision the Hub does not have fails the plan readably, although the resolution is no_log.
+    pins = tmp_path / "pins.yml"
+    pins.write_text("groot_datasets_revision_pins: {unitreerobotics/G1_Dex1_Fold_Towel: no-such-branch}\n")
+    bad = _cli("plan", "lab-demo", "-e", f"@{pins}", state_dir=tmp_path / "bad")
+    assert bad.returncode != 0
+    assert re.search(
+        r"FAILED lab-ws-dm-workstation \| .*Download failed for fold_towel "
+        r"\(unitreerobotics/G1_Dex1_Fold_Towel@no-such-branch\)",
+        bad.stdout,
+    ), bad.stdout[-3000:]
     # A dry run: nothing on the hosts, the Hub or the engine changed.
     assert _lab_hosts_state(lab["hub"]["datasets"]) == before
     assert inspect("container", "lab-ws-dm-workstation") is None

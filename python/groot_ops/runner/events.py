@@ -150,21 +150,20 @@ class EventRecorder:
                         unreachable=kind == "runner_on_unreachable",
                     )
                 )
-            if isinstance(res, dict):
-                progress = training_progress(host, res)
-                if progress is not None:
-                    self.training[host] = progress
+            self._track_training(host, res)
         elif kind == "runner_retry":
             # An `until` loop polling a run (train -e wait=true): each attempt carries its status.
-            res = data.get("res") or {}
-            progress = training_progress(host, res) if isinstance(res, dict) else None
-            if progress is not None:
-                self.training[host] = progress
+            self._track_training(host, data.get("res") or {})
         elif kind == "playbook_on_stats":
             for counter in ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored"):
                 for name, count in (data.get(counter) or {}).items():
                     self.stats.setdefault(name, {}).setdefault(counter, 0)
                     self.stats[name][counter] += int(count)
+
+    def _track_training(self, host: str, res: Any) -> None:
+        progress = training_progress(host, res) if isinstance(res, dict) else None
+        if progress is not None:
+            self.training[host] = progress
 
     def host_summary(self) -> dict[str, dict[str, int]]:
         """Per-host ``ok``/``changed``/``failed``/``unreachable``/``skipped`` counts."""
