@@ -1,0 +1,1 @@
+"""One recorder module per topic (server, data, train); see tests/conformance/record.py."""
