@@ -60,9 +60,9 @@ def seed_datasets(paths: LabPaths, token: str, datasets: list[dict[str, Any]]) -
     that its commit, which recipes may pin, does not move between ``lab up`` runs.
     """
     from huggingface_hub.utils import disable_progress_bars
-    from tests.hub_server.seed import seed_folder
 
     from groot_ops.data.synth import synth_raw_dataset
+    from groot_ops.lab.hubseed import seed_folder
 
     disable_progress_bars()
     record_path = paths.seed / "seeded.json"
