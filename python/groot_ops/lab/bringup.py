@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,8 +37,6 @@ def up(repo: Path, *, say: Say = _quiet, build_images: bool = True) -> dict[str,
     """Bring the lab up (idempotent: running parts are kept, missing ones created)."""
     if not engine_answers():
         raise GrootOpsError("no Docker engine answers; run `make docker` (tests/lab/ensure-docker.sh)")
-    if str(repo) not in sys.path:
-        sys.path.insert(0, str(repo))  # the hub seeding helpers live in the tests package
     paths = LabPaths(repo)
     started = time.monotonic()
     paths.root.mkdir(parents=True, exist_ok=True)
