@@ -1,0 +1,128 @@
+"""What the CLI says at the end of a run and when Ansible itself fails: errors, outcome, failures, timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from groot_ops.runner.events import EventRecorder, TaskFailure
+from groot_ops.runner.outcome import outcome
+from groot_ops.runner.render import failure_lines, progress_bar, summary_lines
+from groot_ops.runner.timing import per_play, slowest, task_times
+
+
+def _verbose(text: str) -> dict:
+    return {"event": "verbose", "stdout": text}
+
+
+def test_ansible_playbook_s_own_error_and_its_origin_are_recorded_with_advice(tmp_path: Path) -> None:
+    recorder = EventRecorder(tmp_path / "events.jsonl", secrets=("pw123",))
+    for event in (
+        _verbose("\x1b[1;35m[WARNING]: No inventory was parsed, only implicit localhost is available\x1b[0m"),
+        _verbose(
+            "\x1b[0;31m[ERROR]: Decryption failed (no vault secrets were found that could decrypt).\x1b[0m"
+        ),
+        _verbose("\x1b[0;31mOrigin: /repo/inventory/group_vars/all/vault.yml\x1b[0m"),
+        _verbose("\x1b[0;31m\x1b[0m"),
+        _verbose("unrelated pw123 line"),
+    ):
+        recorder(event)
+    recorder.close()
+    assert recorder.errors == [
+        "Decryption failed (no vault secrets were found that could decrypt).\n"
+        "Origin: /repo/inventory/group_vars/all/vault.yml"
+    ]
+    assert recorder.warnings == ["No inventory was parsed, only implicit localhost is available"]
+    text = "\n".join(summary_lines(recorder, 1, vault_source="the vault password file /tmp/pw"))
+    assert "no host was reached" in text
+    assert "  Decryption failed (no vault secrets were found that could decrypt).\n" in text
+    assert "    Origin: /repo/inventory/group_vars/all/vault.yml" in text
+    vault = "/repo/inventory/group_vars/all/vault.yml"
+    assert f"what to do: the vault password file /tmp/pw does not decrypt {vault}" in text
+    assert text.endswith("Exit code: 1")
+
+
+def test_a_failure_of_several_lines_keeps_them_indented_under_the_task() -> None:
+    failure = TaskFailure(
+        "spark", "Probe", "Deploy", "probe failed: ping: no reply\nserver log:\nKeyError: x"
+    )
+    assert failure.line() == (
+        "FAILED spark | Deploy | Probe: probe failed: ping: no reply\n    server log:\n    KeyError: x"
+    )
+
+
+def _ok(recorder: EventRecorder, host: str, task: str, action: str, res: dict) -> None:
+    data = {"host": host, "task": task, "play": "P", "resolved_action": action, "res": res}
+    recorder({"event": "runner_on_ok", "event_data": data})
+
+
+def test_a_finished_site_run_says_what_was_trained_published_and_served(tmp_path: Path) -> None:
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    status = {"recipe": "demo", "state": "finished", "step": 20, "max_steps": 20, "loss": 0.0421,
+              "eta_s": 0, "loss_plot": "/ws/runs/demo/loss.png"}  # fmt: skip
+    _ok(recorder, "ws-c", "Train | wait", "groot_train", {"status": status})
+    upload = {"changed": True, "repo_id": "org/m", "commit": "0123456789abcdef0123", "tag": "demo-step-20",
+              "uploaded_files": ["a", "b"], "url": "http://hub/org/m"}  # fmt: skip
+    _ok(recorder, "ws-c", "Publish | upload", "groot_ops.local.groot_hub_upload", upload)
+    facts = {
+        "ansible_facts": {"groot_server_current": {"revision": "0123456789abcdef0123", "repo_id": "org/m"}}
+    }
+    _ok(recorder, "spark", "Groot server | work out", "ansible.builtin.set_fact", facts)
+    probe = {"ok": True, "endpoint": "tcp://10.1.1.1:5555",
+             "invocation": {"module_args": {"host": "10.1.1.1", "port": 5555}}}  # fmt: skip
+    _ok(recorder, "spark", "Groot server | probe", "groot_server_probe", probe)
+    recorder.close()
+    assert outcome(recorder, recipe="demo").lines() == [
+        "Model:     finished at step 20/20, final loss 0.0421 on ws-c",
+        "           loss plot /ws/runs/demo/loss.png on ws-c (groot-ops status demo --plot loss.png)",
+        "Published: org/m @ 0123456789ab, tag demo-step-20 (2 files uploaded) http://hub/org/m",
+        "Serving:   spark: groot-server serves org/m@0123456789ab and answers on tcp://10.1.1.1:5555; "
+        "query it: groot-ops probe 10.1.1.1 5555",
+    ]
+
+
+def test_a_failed_training_shows_its_class_message_and_advice_and_no_eta(tmp_path: Path) -> None:
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    failure = {"class": "cuda_oom", "message": "CUDA out of memory. Tried to allocate 2.00 GiB",
+               "advice": "lower the batch size", "retryable": False}  # fmt: skip
+    status = {"recipe": "demo", "state": "failed:cuda_oom", "step": 7, "max_steps": 20, "it_s": 1.0,
+              "eta_s": 13.0, "failure": failure}  # fmt: skip
+    _ok(recorder, "ws-c", "Train", "groot_train", {"status": status})
+    recorder.close()
+    progress = recorder.training["ws-c"]
+    assert progress_bar(progress) == "[########................] 7/20 failed:cuda_oom"
+    assert failure_lines(progress) == [
+        "Failure: cuda_oom: CUDA out of memory. Tried to allocate 2.00 GiB",
+        "  what to do: lower the batch size",
+    ]
+    from groot_ops.runner.status import collect_status
+
+    status_out = collect_status(recorder, "demo")
+    assert status_out["eta_s"] is None and status_out["failure"]["class"] == "cuda_oom"
+    assert outcome(recorder, recipe="demo").trained == [
+        "failed:cuda_oom at step 7/20 on ws-c (cuda_oom: CUDA out of memory. Tried to allocate 2.00 GiB)"
+    ]
+
+
+def test_task_times_come_from_the_events_between_task_starts(tmp_path: Path) -> None:
+    events = [
+        ("playbook_on_play_start", "2026-01-01T00:00:00+00:00", {"play": "A"}),
+        ("playbook_on_task_start", "2026-01-01T00:00:01+00:00", {"task": "a1"}),
+        ("runner_on_ok", "2026-01-01T00:00:02+00:00", {"task": "a1"}),
+        ("playbook_on_task_start", "2026-01-01T00:00:04+00:00", {"task": "a2"}),
+        ("playbook_on_play_start", "2026-01-01T00:00:05+00:00", {"play": "B"}),
+        ("playbook_on_task_start", "2026-01-01T00:00:05.500000+00:00", {"task": "a1"}),
+        ("playbook_on_stats", "2026-01-01T00:00:09+00:00", {}),
+    ]
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "".join(json.dumps({"event": e, "created": t, "event_data": d}) + "\n" for e, t, d in events)
+    )
+    times = task_times(path)
+    assert [(t.play, t.task, t.seconds) for t in times] == [
+        ("A", "a1", 3.0),
+        ("A", "a2", 1.0),
+        ("B", "a1", 3.5),
+    ]
+    assert per_play(times) == {"A": 4.0, "B": 3.5}
+    assert [(t.task, t.seconds) for t in slowest(times, 2)] == [("a1", 3.5), ("a1", 3.0)]
