@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from groot_ops.errors import GrootOpsError
-from groot_ops.lab import bringup, layout
+from groot_ops.lab import bringup
+from groot_ops.lab.hosts import ssh_logins
 from groot_ops.runner.execute import RunOutcome, execute
 from groot_ops.runner.invocation import RunRequest
 from groot_ops.runner.timing import per_play, slowest, task_times
@@ -57,15 +58,6 @@ def _measured(request: RunRequest, state_dir: Path, verbose: bool) -> tuple[floa
     return seconds, outcome
 
 
-def _ssh_logins() -> dict[str, int]:
-    """SSH logins each lab host's sshd accepted so far (it logs each one): the connections a run opened."""
-    counts = {}
-    for host in layout.HOSTS:
-        proc = subprocess.run(["docker", "logs", host.name], capture_output=True, text=True, check=False)
-        counts[host.name] = (proc.stdout + proc.stderr).count("Accepted publickey")
-    return counts
-
-
 def _opened(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
     return {name: after.get(name, 0) - before.get(name, 0) for name in after}
 
@@ -102,13 +94,13 @@ def run_bench(
     bringup.up(repo, say=say)
     result["lab_up_s"] = round(time.monotonic() - started, 1)
     say(f"lab up in {result['lab_up_s']} s; first site.yml ...")
-    logins = [_ssh_logins()]
+    logins = [ssh_logins()]
     try:
         first_s, first = _measured(RunRequest("site", recipe, extravars={"wait": True}), state_dir, verbose)
-        logins.append(_ssh_logins())
+        logins.append(ssh_logins())
         say(f"first site.yml {first_s} s; second ...")
         second_s, second = _measured(RunRequest("site", recipe, extravars={"wait": True}), state_dir, verbose)
-        logins.append(_ssh_logins())
+        logins.append(ssh_logins())
         changed = [
             f"{entry['host']}: {entry['task']}"
             for entry in second.recorder.results
@@ -120,7 +112,7 @@ def run_bench(
             )
         say(f"second site.yml {second_s} s (changed=0); plan ...")
         plan_s, plan = _measured(RunRequest("site", recipe, check=True, diff=True), state_dir, verbose)
-        logins.append(_ssh_logins())
+        logins.append(ssh_logins())
         say(f"plan {plan_s} s")
     finally:
         result["load_after"] = _load()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 from groot_ops.lab import layout
 from groot_ops.lab.docker import DockerError, container_running, docker, remove_container
 from groot_ops.lab.layout import LabHost, LabPaths
@@ -40,3 +42,12 @@ def start_host(paths: LabPaths, host: LabHost) -> bool:
         remove_container(host.name)
         raise port_in_use(str(exc), host.ssh_port) or exc from exc
     return True
+
+
+def ssh_logins() -> dict[str, int]:
+    """SSH logins each lab host's sshd has accepted since it started (sshd -e logs each one)."""
+    counts = {}
+    for host in layout.HOSTS:
+        proc = subprocess.run(["docker", "logs", host.name], capture_output=True, text=True, check=False)
+        counts[host.name] = (proc.stdout + proc.stderr).count("Accepted publickey")
+    return counts
