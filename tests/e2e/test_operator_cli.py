@@ -137,6 +137,16 @@ def test_run_site_streams_progress_records_events_and_keeps_the_token_out(
 
     published = HfApi(endpoint=hub.LOCAL_URL, token=token).model_info("lab/groot-g1-lab-cli").sha
     assert report["deployed_revision"] == published
+    # The run ended with what it produced and what to run next; the suggested probe really answers.
+    assert re.search(
+        r"Model: +finished at step 20/20, final loss \d+\.\d+ on lab-ws-dm-workstation", proc.stdout
+    )
+    assert f"Published: lab/groot-g1-lab-cli @ {published[:12]}" in proc.stdout
+    assert f"lab-spark: groot-server serves lab/groot-g1-lab-cli@{published[:12]}" in proc.stdout
+    assert "query it: groot-ops probe 127.0.0.1 5555" in proc.stdout
+    probe = subprocess.run([sys.executable, "-m", "groot_ops", "probe", "127.0.0.1", "5555"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert probe.returncode == 0 and "healthy" in probe.stdout, probe.stdout + probe.stderr
     assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
     assert token not in status.stdout + status.stderr
 

@@ -129,7 +129,7 @@ def run_bench(
         second_changed=0,
         ssh_logins={
             name: _opened(before, after)
-            for name, before, after in zip(("first", "second", "plan"), logins, logins[1:], strict=True)
+            for name, before, after in zip(("first", "second", "plan"), logins[:-1], logins[1:], strict=True)
         },
         profile={"first": _profile(first), "second": _profile(second), "plan": _profile(plan)},
     )

@@ -122,7 +122,11 @@ def vault_source(request: RunRequest, root: Path) -> str | None:
     if request.vault_password_file:
         return f"the vault password file {request.vault_password_file}"
     if is_lab_inventory(root, request.inventory):
-        return f"the lab's generated password ({LabPaths(root).vault_password_file})"
+        # The lab's vault and password are made together; a mismatch means they must be made again.
+        return (
+            f"the lab's generated password ({LabPaths(root).vault_password_file}; `make lab-down` then "
+            "`make lab` makes a new pair)"
+        )
     return None
 
 
