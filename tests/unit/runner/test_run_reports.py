@@ -126,3 +126,27 @@ def test_task_times_come_from_the_events_between_task_starts(tmp_path: Path) -> 
     ]
     assert per_play(times) == {"A": 4.0, "B": 3.5}
     assert [(t.task, t.seconds) for t in slowest(times, 2)] == [("a1", 3.5), ("a1", 3.0)]
+
+
+def test_a_terminal_sees_the_clock_tick_before_ansible_says_anything(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import time
+
+    from groot_ops.runner.render import LiveRenderer
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    out = Terminal()
+    renderer = LiveRenderer(out, tick_s=0.05)
+    renderer.say("plan: dry run")
+    time.sleep(0.4)
+    renderer.finish()
+    text = out.getvalue()
+    assert text.startswith("\x1b[1mplan: dry run\x1b[0m\n")
+    # Redrawn in place several times while nothing else happened, then cleared.
+    assert text.count("\r\x1b[2K[0s] plan: dry run") >= 3
+    assert text.endswith("\r\x1b[2K")
