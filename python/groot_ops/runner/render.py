@@ -68,6 +68,12 @@ def failure_lines(progress: TrainingProgress) -> list[str]:
     return lines
 
 
+def _is_progress_poll(data: dict[str, Any], res: dict[str, Any]) -> bool:
+    """A poll of a long job's progress file (module ``groot_progress``): its result carries new lines."""
+    action = str(data.get("resolved_action") or data.get("task_action") or "")
+    return action.rsplit(".", 1)[-1] == "groot_progress" and isinstance(res.get("lines"), list)
+
+
 class LiveRenderer:
     """Callback for :class:`EventRecorder` printing plays, tasks, failures and training progress."""
 
@@ -166,6 +172,11 @@ class LiveRenderer:
                 self._emit(f"[{elapsed}] TASK {data.get('task', '')}")
             return
         if kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_retry"):
+            return
+        if _is_progress_poll(data, res):
+            # A long job's own lines (a Hub download waiting out a rate limit): one line each, as it reports.
+            for line in res.get("lines") or []:
+                self._emit(f"  {host}: {' '.join(str(line).split())}")
             return
         for warning in res.get("warnings") or []:
             self._emit(

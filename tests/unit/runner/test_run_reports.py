@@ -150,3 +150,27 @@ def test_a_terminal_sees_the_clock_tick_before_ansible_says_anything(monkeypatch
     # Redrawn in place several times while nothing else happened, then cleared.
     assert text.count("\r\x1b[2K[0s] plan: dry run") >= 3
     assert text.endswith("\r\x1b[2K")
+
+
+def test_a_long_job_s_progress_lines_are_shown_as_each_poll_brings_them(tmp_path: Path) -> None:
+    import io
+
+    from groot_ops.runner.render import LiveRenderer
+
+    out = io.StringIO()
+    recorder = EventRecorder(tmp_path / "events.jsonl", on_update=LiveRenderer(out))
+    polls = [
+        ("runner_retry", ["downloading 2 datasets", "retry 1/∞ in 2.0s: http://hub:8080 unreachable"]),
+        ("runner_retry", []),
+        ("runner_on_ok", ["done: 2 datasets"]),
+    ]
+    for kind, lines in polls:
+        res = {"lines": lines, "done": kind == "runner_on_ok", "changed": False}
+        data = {"host": "ws", "task": "Datasets | progress", "resolved_action": "groot_progress", "res": res}
+        recorder({"event": kind, "event_data": data})
+    recorder.close()
+    assert out.getvalue().splitlines() == [
+        "  ws: downloading 2 datasets",
+        "  ws: retry 1/∞ in 2.0s: http://hub:8080 unreachable",
+        "  ws: done: 2 datasets",
+    ]
