@@ -191,7 +191,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"Disk free: {status['disk_free_bytes'] / 1e9:.1f} GB")
     deployed = status["deployed_revision"]
     repo = f"{status['deployed_repo_id']}@" if deployed and status.get("deployed_repo_id") else ""
-    print(f"Deployed: {repo}{deployed or '-'}")
+    print(f"Deployed: {repo}{deployed or '-'}{_serving_details(status.get('deployed') or {})}")
     if args.plot:
         print(f"Loss plot: {status['plot_saved'] or 'not available'}")
     print("Last runs:")
@@ -203,6 +203,24 @@ def _cmd_status(args: argparse.Namespace) -> int:
         for line in summary_lines(outcome.recorder, outcome.rc, vault_source=outcome.vault_source)[1:]:
             print(line)
     return outcome.rc
+
+
+def _serving_details(deployed: dict[str, Any]) -> str:
+    """What the deploy's status says of the server beyond the revision: its container, the probe, a note."""
+    parts = []
+    if deployed.get("container"):
+        parts.append(f"container {deployed['container']}")
+    if "answering" in deployed:
+        parts.append("answering the probe" if deployed["answering"] else "NOT answering the probe")
+    if deployed.get("probe_error") and not deployed.get("answering"):
+        parts.append(str(deployed["probe_error"]).splitlines()[0])
+    for key in ("note", "last_failure"):
+        if deployed.get(key):
+            value = deployed[key]
+            parts.append(
+                str(value.get("message", value) if isinstance(value, dict) else value).splitlines()[0]
+            )
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

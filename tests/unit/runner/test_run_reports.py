@@ -174,3 +174,24 @@ def test_a_long_job_s_progress_lines_are_shown_as_each_poll_brings_them(tmp_path
         "  ws: retry 1/∞ in 2.0s: http://hub:8080 unreachable",
         "  ws: done: 2 datasets",
     ]
+
+
+def test_status_shows_what_the_deploy_status_says_of_the_server() -> None:
+    from groot_ops.cli.runner_cmd import _serving_details
+
+    deployed = {
+        "deployed_revision": "abc",
+        "container": "restarting (5 restarts)",
+        "answering": False,
+        "probe_error": "ping: no reply within 10.0s\nserver log: KeyError",
+        "note": "differs from deployed.json",
+    }
+    assert _serving_details(deployed) == (
+        " (container restarting (5 restarts); NOT answering the probe; ping: no reply within 10.0s; "
+        "differs from deployed.json)"
+    )
+    assert (
+        _serving_details({"container": "running", "answering": True})
+        == " (container running; answering the probe)"
+    )
+    assert _serving_details({}) == ""
