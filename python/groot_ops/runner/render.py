@@ -158,6 +158,12 @@ class LiveRenderer:
             self._emit(f"PLAY {data.get('play', '')}", "bold")
             self._set_status(f"PLAY {data.get('play', '')}")
             return
+        if kind in ("runner_retry", "runner_on_ok") and _is_progress_poll(data, res):
+            # A long job's own lines (a Hub download waiting out a rate limit): one line each, as it reports.
+            for line in res.get("lines") or []:
+                self._emit(f"  {host}: {' '.join(str(line).split())}")
+            if kind == "runner_retry":
+                return
         if kind in ("runner_on_start", "runner_retry") and self.color and host:
             # A poll of a training run shows its bar in place of the task name, redrawn at every poll.
             polled = training_progress(host, res) if kind == "runner_retry" else None
@@ -172,11 +178,6 @@ class LiveRenderer:
                 self._emit(f"[{elapsed}] TASK {data.get('task', '')}")
             return
         if kind not in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_retry"):
-            return
-        if _is_progress_poll(data, res):
-            # A long job's own lines (a Hub download waiting out a rate limit): one line each, as it reports.
-            for line in res.get("lines") or []:
-                self._emit(f"  {host}: {' '.join(str(line).split())}")
             return
         for warning in res.get("warnings") or []:
             self._emit(
