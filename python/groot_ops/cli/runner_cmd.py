@@ -99,9 +99,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def finished_lines(outcome: Any, recipe: str | None) -> list[str]:
     """The end of a run for people: counts, failures with advice, what was trained/published/served, logs."""
     from groot_ops.runner.outcome import outcome as run_outcome
-    from groot_ops.runner.render import summary_lines
 
-    lines = summary_lines(outcome.recorder, outcome.rc, vault_source=outcome.vault_source)
+    lines = outcome.summary_lines()
     produced = run_outcome(outcome.recorder, recipe=recipe).lines()
     if produced:
         lines[-1:-1] = ["", *produced, ""]
@@ -114,7 +113,6 @@ def finished_lines(outcome: Any, recipe: str | None) -> list[str]:
 def _cmd_plan(args: argparse.Namespace) -> int:
     from groot_ops.runner.execute import execute
     from groot_ops.runner.plan import plan_lines
-    from groot_ops.runner.render import summary_lines
 
     request = _request(args, "site", args.recipe, check=True, diff=True, limit=args.limit)
     # Progress on stderr from the first second (the plan itself goes to stdout at the end).
@@ -133,7 +131,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for entry in lines:
         print(f"  {entry['host']}: {entry['plan']}")
     if outcome.rc != 0:
-        for line in summary_lines(outcome.recorder, outcome.rc, vault_source=outcome.vault_source):
+        for line in outcome.summary_lines():
             print(line)
     print(f"Run directory: {outcome.run_dir} (raw Ansible log {outcome.raw_log})")
     return outcome.rc
@@ -152,7 +150,7 @@ def _last_recipe(state_dir: Path) -> str:
 def _cmd_status(args: argparse.Namespace) -> int:
     from groot_ops.runner.execute import execute, recent_runs
     from groot_ops.runner.invocation import default_state_dir, repo_root
-    from groot_ops.runner.render import failure_lines, progress_bar, summary_lines
+    from groot_ops.runner.render import failure_lines, progress_bar
     from groot_ops.runner.status import collect_status
 
     state_dir = Path(args.state_dir).resolve() if args.state_dir else default_state_dir(repo_root())
@@ -200,7 +198,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         why = f": {run['failure']}" if run.get("rc") and run.get("failure") else ""
         print(f"  run {run['stage']}{mode} {run['recipe'] or ''} rc={run['rc']} {run['finished']}{why}")
     if outcome.rc != 0:
-        for line in summary_lines(outcome.recorder, outcome.rc, vault_source=outcome.vault_source)[1:]:
+        for line in outcome.summary_lines()[1:]:
             print(line)
     return outcome.rc
 

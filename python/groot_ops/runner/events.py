@@ -18,6 +18,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # How ansible-playbook starts an error of its own (ansible-core 2.19 and earlier) and a warning.
 _ERROR_START = re.compile(r"^(\[ERROR\]:|ERROR!)\s*")
 _WARNING_START = re.compile(r"^\[WARNING\]:\s*")
+# ansible-playbook's own lines: `verbose` before the first play, `error`/`warning` once plays run.
+OUTPUT_EVENTS = {"verbose", "error", "warning"}
 RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_on_skipped"}
 
 
@@ -151,7 +153,7 @@ class EventRecorder:
         kind = event.get("event", "")
         data = event.get("event_data") or {}
         host = data.get("host") or data.get("remote_addr") or ""
-        if kind == "verbose":
+        if kind in OUTPUT_EVENTS:
             self._track_output(str(event.get("stdout") or ""))
             return
         self._in_error = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import time
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import IO, Any
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError
 from groot_ops.runner.events import EventRecorder
+from groot_ops.runner.explain import find_vault_files
 from groot_ops.runner.invocation import (
     RunRequest,
     default_state_dir,
@@ -20,7 +22,7 @@ from groot_ops.runner.invocation import (
     runner_kwargs,
     vault_source,
 )
-from groot_ops.runner.render import LiveRenderer
+from groot_ops.runner.render import LiveRenderer, summary_lines
 
 
 @dataclass
@@ -30,12 +32,19 @@ class RunOutcome:
     run_dir: Path
     recorder: EventRecorder
     vault_source: str | None = None
+    vault_files: tuple[str, ...] = ()
     seconds: float = 0.0
 
     @property
     def raw_log(self) -> Path:
         """ansible-playbook's own output, as ansible-runner keeps it."""
         return self.run_dir / "artifacts" / "run" / "stdout"
+
+    def summary_lines(self) -> list[str]:
+        """Per-host counts, ansible-playbook's own errors with advice, failures, the exit code."""
+        return summary_lines(
+            self.recorder, self.rc, vault_source=self.vault_source, vault_files=self.vault_files
+        )
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -98,6 +107,7 @@ def execute(
         run_dir=run_dir,
         recorder=recorder,
         vault_source=vault_source(request, root),
+        vault_files=tuple(find_vault_files(Path(kwargs["inventory"]), _extra_var_files(kwargs))),
         seconds=round(time.monotonic() - clock, 1),
     )
     summary = outcome.summary()
@@ -110,6 +120,14 @@ def execute(
     )
     atomic.write_json(run_dir / "summary.json", summary)
     return outcome
+
+
+def _extra_var_files(kwargs: dict[str, Any]) -> list[str]:
+    """The ``-e @FILE`` paths of a runner command line (the lab's vault among them)."""
+    import shlex
+
+    args = shlex.split(kwargs.get("cmdline") or "")
+    return [arg[1:] for flag, arg in itertools.pairwise(args) if flag == "-e" and arg.startswith("@")]
 
 
 def recent_runs(state_dir: Path, limit: int = 5) -> list[dict[str, Any]]:

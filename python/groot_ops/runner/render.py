@@ -12,9 +12,10 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import IO, Any
 
-from groot_ops.runner.events import EventRecorder, TrainingProgress, training_progress
+from groot_ops.runner.events import OUTPUT_EVENTS, EventRecorder, TrainingProgress, training_progress
 
 
 def use_color(stream: IO[str]) -> bool:
@@ -150,7 +151,7 @@ class LiveRenderer:
         host = data.get("host", "")
         raw_res = data.get("res")
         res: dict[str, Any] = raw_res if isinstance(raw_res, dict) else {}
-        if kind == "verbose":
+        if kind in OUTPUT_EVENTS:
             self._render_output(recorder, str(event.get("stdout") or ""))
             return
         if kind == "playbook_on_play_start":
@@ -216,7 +217,9 @@ class LiveRenderer:
             self._clear_inline()
 
 
-def summary_lines(recorder: EventRecorder, rc: int, *, vault_source: str | None = None) -> list[str]:
+def summary_lines(
+    recorder: EventRecorder, rc: int, *, vault_source: str | None = None, vault_files: Sequence[str] = ()
+) -> list[str]:
     from groot_ops.runner.explain import advice
 
     lines = ["", "Summary per host:"]
@@ -233,7 +236,7 @@ def summary_lines(recorder: EventRecorder, rc: int, *, vault_source: str | None 
             first, *rest = error.splitlines()
             lines.append(f"  {first}")
             lines.extend(f"    {line}" for line in rest)
-            hint = advice(error, vault_source=vault_source)
+            hint = advice(error, vault_source=vault_source, vault_files=vault_files)
             if hint:
                 lines.append(f"  what to do: {hint}")
     if recorder.failures:

@@ -262,8 +262,11 @@ def test_a_wrong_vault_password_is_named_in_the_summary_and_in_status(project: P
     assert "ERROR: Decryption failed (no vault secrets were found that could decrypt)" in result.stdout
     summary = result.stdout[result.stdout.index("Summary per host:") :]
     assert "no host was reached" in summary
-    assert "Decryption failed" in summary and f"Origin: {vault}" in summary
-    assert f"what to do: the vault password file {wrong} does not decrypt {vault}" in summary
+    assert "Decryption failed" in summary
+    # Ansible does not say which file when it decrypts inventory vars: the CLI finds the encrypted ones.
+    assert (
+        f"what to do: the vault password file {wrong} does not decrypt {vault}: pass the right one" in summary
+    )
     assert "not-the-password" not in result.stdout + result.stderr
     assert not (tmp_path / "out").exists()
     # status runs into the same wall: it says so, instead of "no run found".

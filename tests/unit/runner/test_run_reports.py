@@ -42,6 +42,34 @@ def test_ansible_playbook_s_own_error_and_its_origin_are_recorded_with_advice(tm
     assert text.endswith("Exit code: 1")
 
 
+def test_an_error_once_plays_run_is_recorded_and_the_encrypted_files_are_named(tmp_path: Path) -> None:
+    from groot_ops.runner.explain import advice, find_vault_files
+
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "group_vars" / "all" / "vault.yml").write_text("$ANSIBLE_VAULT;1.1;AES256\n3132\n")
+    (inventory / "group_vars" / "all" / "plain.yml").write_text("a: 1\n")
+    extra = tmp_path / "lab-vault.yml"
+    extra.write_text("$ANSIBLE_VAULT;1.1;AES256\n3334\n")
+    found = find_vault_files(inventory, [str(extra), str(tmp_path / "missing.yml")])
+    assert found == [str(extra), str(inventory / "group_vars" / "all" / "vault.yml")]
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    # Decrypting inventory vars fails inside a play: an `error` event, and no file named.
+    recorder({"event": "playbook_on_play_start", "event_data": {"play": "Site"}})
+    recorder(
+        {
+            "event": "error",
+            "stdout": "[ERROR]: Decryption failed (no vault secrets were found that could decrypt).",
+        }
+    )
+    recorder.close()
+    assert recorder.errors == ["Decryption failed (no vault secrets were found that could decrypt)."]
+    assert advice(recorder.errors[0], vault_source="the vault password file /p", vault_files=found) == (
+        f"the vault password file /p does not decrypt {extra} / {inventory}/group_vars/all/vault.yml: "
+        "pass the right one (--vault-password-file FILE or --ask-vault-pass); nothing ran."
+    )
+
+
 def test_a_failure_of_several_lines_keeps_them_indented_under_the_task() -> None:
     failure = TaskFailure(
         "spark", "Probe", "Deploy", "probe failed: ping: no reply\nserver log:\nKeyError: x"
