@@ -7,6 +7,7 @@ Read from the task results the run recorded (nothing is asked again): the traini
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,27 @@ def _published(res: dict[str, Any]) -> str:
     return f"{res.get('repo_id', '?')} @ {_short(res['commit'])}{tag} ({what}){url}"
 
 
+# The publish role's report of a no_log upload: "REPO step-N: uploaded K files, commit C" / "...: up to date".
+_UPLOAD_REPORT = re.compile(
+    r"^(?P<repo>\S+) (?P<tag>step-\d+): "
+    r"(?:uploaded (?P<files>\d+) files, commit (?P<commit>\w+)|(?P<current>up to date))"
+)
+
+
+def _reported_upload(task: str, res: dict[str, Any]) -> tuple[str, str] | None:
+    """(repo, line) from the publish role's "| report the upload" debug task, when its upload was no_log."""
+    if "| report the upload" not in task or not isinstance(res.get("msg"), str):
+        return None
+    match = _UPLOAD_REPORT.match(" ".join(res["msg"].split()))
+    if match is None:
+        return None
+    if match["current"]:
+        return match["repo"], f"{match['repo']}, tag {match['tag']} (up to date, nothing uploaded)"
+    return match[
+        "repo"
+    ], f"{match['repo']} @ {_short(match['commit'])}, tag {match['tag']} ({match['files']} files uploaded)"
+
+
 def _served(host: str, res: dict[str, Any], revision: str | None) -> str:
     args = (res.get("invocation") or {}).get("module_args") or {}
     target, port = args.get("host"), args.get("port")
@@ -89,8 +111,11 @@ def outcome(recorder: EventRecorder, *, recipe: str | None = None) -> Outcome:
             continue
         name = _module(entry)
         for res in _items(entry["res"]):
+            reported = _reported_upload(str(entry["task"]), res)
             if name == "groot_hub_upload" and res.get("commit"):
                 published[str(res.get("repo_id"))] = _published(res)
+            elif reported is not None and reported[0] not in published:
+                published[reported[0]] = reported[1]
             elif name == "groot_server_probe" and res.get("ok"):
                 served[entry["host"]] = _served(entry["host"], res, _served_revision(recorder, entry["host"]))
     return Outcome(

@@ -109,6 +109,26 @@ def test_a_finished_site_run_says_what_was_trained_published_and_served(tmp_path
     ]
 
 
+def test_a_no_log_upload_is_published_as_the_publish_role_reports_it(tmp_path: Path) -> None:
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    _ok(recorder, "ws-c", "Publish | upload privately and tag step-N", "groot_hub_upload",
+        {"censored": "the output has been hidden", "changed": True})  # fmt: skip
+    _ok(recorder, "ws-c", "Publish | report the upload", "ansible.builtin.debug",
+        {"msg": "lab/m step-20: uploaded 7 files, commit 0123456789abcdef0123"})  # fmt: skip
+    recorder.close()
+    assert outcome(recorder).published == ["lab/m @ 0123456789ab, tag step-20 (7 files uploaded)"]
+    again = EventRecorder(tmp_path / "again.jsonl")
+    _ok(
+        again,
+        "ws-c",
+        "Publish | report the upload",
+        "ansible.builtin.debug",
+        {"msg": "lab/m step-20: up to date"},
+    )
+    again.close()
+    assert outcome(again).published == ["lab/m, tag step-20 (up to date, nothing uploaded)"]
+
+
 def test_a_failed_training_shows_its_class_message_and_advice_and_no_eta(tmp_path: Path) -> None:
     recorder = EventRecorder(tmp_path / "events.jsonl")
     failure = {"class": "cuda_oom", "message": "CUDA out of memory. Tried to allocate 2.00 GiB",
