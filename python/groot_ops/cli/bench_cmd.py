@@ -45,12 +45,14 @@ def _summary(result: dict[str, Any], merge_inputs: int) -> str:
 def _lab(args: argparse.Namespace) -> int:
     from groot_ops.checkout import repo_root
     from groot_ops.lab.bench import run_bench, summary_text
+    from groot_ops.runner.invocation import parse_extravars
 
     result = run_bench(
         repo_root(),
         recipe=args.recipe,
         keep=args.keep,
         verbose=args.verbose,
+        extravars=parse_extravars(args.extra_vars),
         say=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True),
     )
     emit(result, args.json, lambda: summary_text(result), indent=2)
@@ -78,5 +80,8 @@ def register(subparsers: Any) -> None:
     lab.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
     lab.add_argument("--verbose", action="store_true", help="show each run's live output")
     lab.add_argument("--strict", action="store_true", help="exit 3 when a target is not met")
+    lab.add_argument(
+        "-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE", help="for every measured run"
+    )
     lab.add_argument("--json", action="store_true")
     lab.set_defaults(handler=_lab)

@@ -78,6 +78,7 @@ def run_bench(
     recipe: str = "lab-demo",
     keep: bool = False,
     verbose: bool = False,
+    extravars: dict[str, Any] | None = None,
     say: Callable[[str], None] = lambda _msg: None,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {
@@ -86,7 +87,9 @@ def run_bench(
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
         "load_before": _load(),
+        "extravars": sorted(extravars or {}),
     }
+    extra = dict(extravars or {})
     state_dir = repo / ".state" / "bench" / time.strftime("%Y%m%dT%H%M%S")
     say("taking this checkout's lab down for a fresh start (images and wheelhouse stay cached)")
     bringup.down(repo)
@@ -96,10 +99,14 @@ def run_bench(
     say(f"lab up in {result['lab_up_s']} s; first site.yml ...")
     logins = [ssh_logins()]
     try:
-        first_s, first = _measured(RunRequest("site", recipe, extravars={"wait": True}), state_dir, verbose)
+        first_s, first = _measured(
+            RunRequest("site", recipe, extravars={**extra, "wait": True}), state_dir, verbose
+        )
         logins.append(ssh_logins())
         say(f"first site.yml {first_s} s; second ...")
-        second_s, second = _measured(RunRequest("site", recipe, extravars={"wait": True}), state_dir, verbose)
+        second_s, second = _measured(
+            RunRequest("site", recipe, extravars={**extra, "wait": True}), state_dir, verbose
+        )
         logins.append(ssh_logins())
         changed = [
             f"{entry['host']}: {entry['task']}"
@@ -111,7 +118,9 @@ def run_bench(
                 f"the second site.yml changed {len(changed)} task(s): {changed}; {second.raw_log}"
             )
         say(f"second site.yml {second_s} s (changed=0); plan ...")
-        plan_s, plan = _measured(RunRequest("site", recipe, check=True, diff=True), state_dir, verbose)
+        plan_s, plan = _measured(
+            RunRequest("site", recipe, check=True, diff=True, extravars=extra), state_dir, verbose
+        )
         logins.append(ssh_logins())
         say(f"plan {plan_s} s")
     finally:
