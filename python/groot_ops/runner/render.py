@@ -8,6 +8,7 @@ and failure a line of its own, with no control characters, so that logs and CI o
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import threading
@@ -69,6 +70,12 @@ def failure_lines(progress: TrainingProgress) -> list[str]:
     return lines
 
 
+# ansible-core's warnings while it tries each inventory plugin on a source.
+_INVENTORY_PARSE = re.compile(
+    r"Failed to parse inventory with|Unable to parse .* as an inventory source|No inventory was parsed"
+)
+
+
 def _is_progress_poll(data: dict[str, Any], res: dict[str, Any]) -> bool:
     """A poll of a long job's progress file (module ``groot_progress``): its result carries new lines."""
     action = str(data.get("resolved_action") or data.get("task_action") or "")
@@ -87,6 +94,8 @@ class LiveRenderer:
         # On a TTY: what each host of the current play is doing, redrawn in place.
         self._host_tasks: dict[str, str] = {}
         self._status_text = ""
+        self._held: list[str] = []
+        self._last_was_held = False
         # Events come from ansible-runner's thread, the clock from ours: one writer at a time.
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -155,6 +164,7 @@ class LiveRenderer:
             self._render_output(recorder, str(event.get("stdout") or ""))
             return
         if kind == "playbook_on_play_start":
+            self._flush_held()
             self._host_tasks = {}
             self._emit(f"PLAY {data.get('play', '')}", "bold")
             self._set_status(f"PLAY {data.get('play', '')}")
@@ -197,23 +207,44 @@ class LiveRenderer:
             self._set_status(self._hosts_line())
 
     def _render_output(self, recorder: EventRecorder, text: str) -> None:
-        """ansible-playbook's own errors and warnings (the recorder has already parsed them)."""
+        """ansible-playbook's own errors and warnings (the recorder has already parsed them).
+
+        Warnings about an inventory source that would not parse are held back: when an error follows
+        (a vault that does not decrypt makes every inventory plugin fail in turn) they only repeat it;
+        when the run goes on anyway they are shown as the first play starts.
+        """
         from groot_ops.runner.events import _ANSI, _ERROR_START, _WARNING_START
 
         for raw in text.splitlines():
             line = recorder.scrub(_ANSI.sub("", raw).rstrip())
             if _ERROR_START.match(line):
+                self._held.clear()
+                self._last_was_held = False
                 self._emit(f"ERROR: {_ERROR_START.sub('', line)}", "red")
             elif _WARNING_START.match(line):
-                self._emit(f"warning: {_WARNING_START.sub('', line)}", "yellow")
+                warning = f"warning: {_WARNING_START.sub('', line)}"
+                self._last_was_held = _INVENTORY_PARSE.search(line) is not None
+                if self._last_was_held:
+                    self._held.append(warning)
+                else:
+                    self._emit(warning, "yellow")
             elif line.startswith("Origin: "):
-                self._emit(f"  {line}", "red")
+                if self._last_was_held:
+                    self._held.append(f"  {line}")
+                else:
+                    self._emit(f"  {line}", "red")
+
+    def _flush_held(self) -> None:
+        held, self._held = self._held, []
+        for line in held:
+            self._emit(line, "yellow")
 
     def finish(self) -> None:
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join(timeout=2)
         with self._lock:
+            self._flush_held()
             self._clear_inline()
 
 

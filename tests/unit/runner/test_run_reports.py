@@ -243,3 +243,43 @@ def test_status_shows_what_the_deploy_status_says_of_the_server() -> None:
         == " (container running; answering the probe)"
     )
     assert _serving_details({}) == ""
+
+
+def test_inventory_warnings_that_only_echo_the_error_are_not_shown_before_it(tmp_path: Path) -> None:
+    import io
+
+    from groot_ops.runner.render import LiveRenderer
+
+    # As ansible-core 2.19 prints them when the lab vault (-e @.lab/vault.yml) does not decrypt.
+    lines = [
+        "[WARNING]: Failed to parse inventory with 'yaml' plugin: Decryption failed (no vault secrets were "
+        "found that could decrypt).",
+        "Origin: /lab/.lab/vault.yml",
+        "[WARNING]: Unable to parse /lab/inventory/lab as an inventory source",
+        "[WARNING]: No inventory was parsed, only implicit localhost is available",
+        "[ERROR]: Decryption failed (no vault secrets were found that could decrypt).",
+        "Origin: /lab/.lab/vault.yml",
+    ]
+    out = io.StringIO()
+    renderer = LiveRenderer(out)
+    recorder = EventRecorder(tmp_path / "events.jsonl", on_update=renderer)
+    for line in lines:
+        recorder({"event": "verbose", "stdout": line})
+    renderer.finish()
+    recorder.close()
+    assert out.getvalue().splitlines() == [
+        "ERROR: Decryption failed (no vault secrets were found that could decrypt).",
+        "  Origin: /lab/.lab/vault.yml",
+    ]
+    assert len(recorder.warnings) == 3  # still recorded
+    # When the run goes on regardless, they are shown as the first play starts.
+    out = io.StringIO()
+    renderer = LiveRenderer(out)
+    recorder = EventRecorder(tmp_path / "again.jsonl", on_update=renderer)
+    recorder({"event": "verbose", "stdout": lines[3]})
+    recorder({"event": "playbook_on_play_start", "event_data": {"play": "P"}})
+    recorder.close()
+    assert out.getvalue().splitlines() == [
+        "warning: No inventory was parsed, only implicit localhost is available",
+        "PLAY P",
+    ]
