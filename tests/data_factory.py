@@ -14,6 +14,16 @@ from groot_ops.data.synth import synth_raw_dataset
 # One episode shorter than the 30-step horizon and one exactly 30 long: both edge cases of relative stats.
 LENGTHS = (45, 20, 30, 37)
 TASKS = ("Fold the towel.", "Wipe the table.")
+# Real episodes have 1,000-2,400 frames. Data files hold 3 episodes, video files 2: episode 2 sits in the
+# first data file but the second video file, whose timestamps restart at 0 (frames stay tiny: 32x32).
+LONG_LENGTHS = (1500, 1520, 1480, 1500)
+LONG_V30 = {"episodes_per_file": 3, "video_episodes_per_file": 2, "width": 32, "height": 32}
+
+
+def make_long_v30(path: Path, *, codec: str) -> Path:
+    """A v3.0 raw dataset of 1,500-frame episodes, several per concatenated file, ego camera only."""
+    options: dict[str, object] = {"lengths": LONG_LENGTHS, "cameras": ("cam_left_high",), **LONG_V30}
+    return make_raw(path, version="v3.0", codec=codec, **options)
 
 
 def make_raw(path: Path, *, version: str = "v2.1", seed: int = 0, **kwargs: object) -> Path:

@@ -221,7 +221,7 @@ def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> tuple[dict[str, s
 
 
 def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
-    from groot_ops.data.video import cut_segments, frame_count
+    from groot_ops.data.video import Segment, cut_segments, frame_count, timing_problems
 
     counts = {"linked": 0, "copied": 0, "cut": 0}
     numbered = list(enumerate(ds.episodes))
@@ -265,13 +265,23 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
         for out_index, episode in items:
             assert episode.video_frames is not None
             first, end = episode.video_frames
-            segments.append((first, end, stage / schema.video_file(out_index)))
+            segments.append(Segment(first, end, stage / schema.video_file(out_index), episode.index))
         written = cut_segments(source, segments, fps=round(ds.fps))
         for out_index, episode in items:
-            got = written.get(str(stage / schema.video_file(out_index)), 0)
+            target = stage / schema.video_file(out_index)
+            got = written.get(str(target), 0)
             if got != episode.length:
                 raise InputError(
                     f"cut video has {got} frames but the episode has {episode.length} rows",
+                    path=str(source),
+                    column=ds.ego_key,
+                    episode=episode.index,
+                )
+            # What the loader will decode: frame n at n / fps, for as long as the episode lasts.
+            problems = timing_problems(target, frames=episode.length, fps=ds.fps)
+            if problems:
+                raise InputError(
+                    f"cut video is mistimed: {problems[0]}",
                     path=str(source),
                     column=ds.ego_key,
                     episode=episode.index,
@@ -286,12 +296,18 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
 def _write_meta(ds: RawDataset, stage: Path, plan: _Plan) -> None:
     meta = stage / "meta"
     meta.mkdir(parents=True, exist_ok=True)
-    ego_feature = json.loads(json.dumps(ds.info["features"][ds.ego_key]))
-    if ds.version == "v3.0":
-        # The episodes were cut and re-encoded (see _convert_videos): say what the files now are.
-        for key in ("info", "video_info"):
-            if isinstance(ego_feature.get(key), dict):
-                ego_feature[key].update({"video.codec": "h264", "video.pix_fmt": "yuv420p"})
+    from groot_ops.data.video import video_feature_info
+
+    source = ds.info["features"][ds.ego_key]
+    # Describe the file really written (v3.0: re-encoded H.264), never the source's encoder settings.
+    first_video = stage / schema.video_file(0)
+    video_info = video_feature_info(first_video, fps=ds.fps)
+    ego_feature = {
+        "dtype": "video",
+        "shape": [video_info["video.height"], video_info["video.width"], 3],
+        "names": source.get("names") or ["height", "width", "channel"],
+        "info": video_info,
+    }
     info = schema.info_json(
         fps=ds.fps,
         robot_type=ds.robot_type,
