@@ -26,10 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from groot_ops.atomic import write_json
+from groot_ops.atomic import write_bytes
 from groot_ops.data import schema
 from groot_ops.data.exact_stats import BlockScan, ColumnStats, column_stats
-from groot_ops.data.fingerprint import read_record, stats_problems, stats_record, write_record
+from groot_ops.data.fingerprint import (
+    read_record,
+    stats_json_bytes,
+    stats_problems,
+    stats_record,
+    write_record,
+)
 from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl, read_parquet
 from groot_ops.errors import InputError
 
@@ -398,8 +404,8 @@ def compute_stats(
         }
     plan = _plan(root, horizon)
     stats, rel = _dataset_stats(root, plan)
-    write_json(root / "meta/stats.json", stats)
-    write_json(root / "meta/relative_stats.json", rel)
+    write_bytes(root / "meta/stats.json", stats_json_bytes(stats))
+    write_bytes(root / "meta/relative_stats.json", stats_json_bytes(rel))
     new = stats_record(root, horizon=horizon)
     write_record(root, {**read_record(root), "stats": new})
     return {

@@ -120,7 +120,7 @@ def test_hand_edited_or_foreign_stats_are_not_fresh(dataset: Path) -> None:
     stats = json.loads((dataset / "meta/stats.json").read_text())
     del stats["action"]["q01"]
     (dataset / "meta/stats.json").write_text(json.dumps(stats))
-    assert "modified" in " ".join(stats_problems(dataset))
+    assert "changed after" in " ".join(stats_problems(dataset))
     (dataset / "meta/groot_ops.json").unlink()
     assert "unknown origin" in " ".join(stats_problems(dataset))
     assert compute_stats(dataset)["changed"] and stats_are_fresh(dataset)
