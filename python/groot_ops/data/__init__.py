@@ -26,8 +26,8 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
       "stats": {                           # present once stats were computed
         "fingerprint": "<sha256>",         # dataset_fingerprint() the stats were computed from
         "horizon": 30,
-        "algorithm": 1,
-        "files": {"meta/stats.json": "<sha256>", "meta/relative_stats.json": "<sha256>"}
+        "algorithm": 2,
+        "files": {"meta/stats.json": "<sha256>", "meta/relative_stats.json": "<sha256>"}  # of the values
       }
     }
 
@@ -35,6 +35,7 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
 ``meta/info.json``, ``meta/episodes.jsonl``, ``meta/tasks.jsonl``, ``meta/modality.json`` and every
 ``data/**/*.parquet``. Stats are fresh (``stats_are_fresh(dir)``) only when both stats files exist,
 ``stats.fingerprint`` equals the current ``dataset_fingerprint``, ``stats.horizon`` is 30,
-``stats.algorithm`` is the current one and the stats files still hash to ``stats.files``.
-Consumers (the trainer stand-in, the datasets role) must refuse or recompute otherwise.
+``stats.algorithm`` is the current one and the stats files' values still hash to ``stats.files``
+(a digest of the parsed JSON, so upstream's rewrite of ``relative_stats.json`` at every training launch,
+same values, keeps them fresh). The datasets role recomputes otherwise; upstream's trainer never checks.
 """

@@ -17,7 +17,7 @@ and only the values that can still be it are kept:
 
 Kept values are the exact float32 inputs, so every order statistic is exact and the quantile is
 interpolated with numpy's own formula. The sample, the histograms and the kept values are bounded by
-constants (``SAMPLE_SIZE``, ``BUCKET_BITS``, the keep budget), whatever the number of rows.
+constants (``SAMPLE_MAX``, ``BUCKET_BITS``, the keep budget), whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ import numpy as np
 
 from groot_ops.errors import InputError
 
-SAMPLE_SIZE = 8192
+# Sample per column: 1/64 of the rows, within these bounds. A larger sample narrows the brackets (fewer
+# values kept, fewer passes) at the cost of a slower sample pass; 32,768 lets the 2.17M-frame merge finish
+# in two passes within the keep budget.
+SAMPLE_MIN, SAMPLE_MAX, SAMPLE_FRACTION = 8192, 32768, 64
 BUCKET_BITS = 10
 # Values kept in one pass by one accumulator (4 bytes each), unless the caller gives another budget.
 KEEP_BUDGET = 1 << 21
@@ -167,7 +170,8 @@ class ColumnStats:
         self.width, self.rows, self.name, self.probs = width, rows, name, probs
         self.keep_budget = keep_budget
         self.passes = 0
-        self.step = max(1, -(-rows // SAMPLE_SIZE))
+        size = min(SAMPLE_MAX, max(SAMPLE_MIN, rows // SAMPLE_FRACTION))
+        self.step = max(1, -(-rows // size))
         self.sample: np.ndarray | None = np.empty((width, -(-rows // self.step)), dtype=np.float32)
         self.count = 0
         self.mean = np.zeros(width, dtype=np.float64)
@@ -321,14 +325,20 @@ class ColumnStats:
             expected = (min(last, taken - 1) - max(first, 0) + 1) * self.step
             brackets.append((lower, upper, first, last, expected))
         # Only the sample's order statistics at the bracket ends are needed: partition, not sort.
-        ends = sorted({i for _, _, f, last, _ in brackets for i in (f, last) if 0 < i < taken - 1})
-        ordered = float_keys(np.partition(self.sample, ends, axis=1) if ends else self.sample)
+        ends = sorted(
+            {f for _, _, f, _, _ in brackets if f > 0}
+            | {last for _, _, _, last, _ in brackets if last < taken - 1}
+        )
+        if ends:
+            self.sample.partition(ends, axis=1)  # in place: the sample is not needed afterwards
+        keys = float_keys(self.sample[:, ends]) if ends else np.zeros((self.width, 0), dtype=np.uint32)
+        at = {index: number for number, index in enumerate(ends)}
         jobs: dict[tuple[int, int, int], _Job] = {}
         for column in range(self.width):
             for lower, upper, first, last, expected in brackets:
                 # Open ends reach to -inf / +inf: min and max are only known after the next pass.
-                klo = int(ordered[column, first]) if first > 0 else _KEY_MIN
-                khi = int(ordered[column, last]) if last < taken - 1 else _KEY_MAX
+                klo = int(keys[column, at[first]]) if first > 0 else _KEY_MIN
+                khi = int(keys[column, at[last]]) if last < taken - 1 else _KEY_MAX
                 job = jobs.setdefault((column, klo, khi), _Job(column, [], klo, khi, expected))
                 job.ranks.extend(r for r in (lower, upper) if r not in job.ranks)
         return list(jobs.values())

@@ -40,7 +40,7 @@ from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl, rea
 from groot_ops.errors import InputError
 
 # Values kept per pass across all accumulators (6 bytes each); shared out by column count.
-KEEP_BUDGET = 6 << 20
+KEEP_BUDGET = 12 << 20
 # Rows per scanned block: large enough to amortise numpy's per-call cost, small enough for the caches.
 BATCH_ROWS = 4096
 
