@@ -11,7 +11,7 @@ from groot_ops.cli.output import emit
 from groot_ops.errors import GrootOpsError
 
 EXAMPLES = """examples:
-  groot-ops data synth /tmp/raw --version v3.0 --episodes 6 --task "Fold the towel." --task "Wipe the table."
+  groot-ops data synth /tmp/raw --version v3.0 --episodes 6 --min-len 1000 --max-len 2400
   groot-ops data convert --input /tmp/raw --output /tmp/groot/fold --ego-camera cam_left_high --json
   groot-ops data merge --output /tmp/groot/merged /tmp/groot/fold /tmp/groot/wipe
   groot-ops data stats /tmp/groot/merged
@@ -121,6 +121,8 @@ def _synth(args: argparse.Namespace) -> int:
         height=args.height,
         codec=args.codec,
         renamed=args.renamed,
+        episodes_per_file=args.episodes_per_file,
+        video_episodes_per_file=args.video_episodes_per_file,
         check=args.check,
     )
     result["check"] = args.check
@@ -188,5 +190,7 @@ def register(subparsers: Any) -> None:
         help="h264 (default; every GR00T video backend decodes it) or av1 like the Hub data",
     )
     p.add_argument("--renamed", action="store_true", help="newer v3.0 column and camera names")
+    p.add_argument("--episodes-per-file", type=int, help="v3.0: episodes per concatenated data file")
+    p.add_argument("--video-episodes-per-file", type=int, help="v3.0: episodes per concatenated video file")
     p.add_argument("--check", action="store_true")
     p.set_defaults(handler=_guarded(_synth))
