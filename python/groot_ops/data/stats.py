@@ -37,7 +37,7 @@ from groot_ops.data.fingerprint import (
     write_record,
 )
 from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl, read_parquet
-from groot_ops.errors import InputError
+from groot_ops.errors import GrootOpsError, InputError
 
 # Values kept per pass across all accumulators (6 bytes each); shared out by column count.
 KEEP_BUDGET = 12 << 20
@@ -66,6 +66,7 @@ class _Episode:
 
 @dataclass(frozen=True)
 class _Plan:
+    root: Path
     features: dict[str, int]  # float feature -> width
     episodes: list[_Episode]
     groups: dict[str, tuple[slice, slice]]  # relative group -> (state slice, action slice)
@@ -118,7 +119,7 @@ def _plan(root: Path, horizon: int) -> _Plan:
         chunks += max(0, length - horizon + 1)
     if not episodes:
         raise InputError("episodes.jsonl lists no episodes", path=str(root / "meta/episodes.jsonl"))
-    plan = _Plan(features, episodes, _relative_groups(root), horizon)
+    plan = _Plan(root, features, episodes, _relative_groups(root), horizon)
     if plan.chunks == 0:
         raise InputError(f"no episode is at least {horizon} frames long: relative stats undefined")
     return plan
@@ -246,7 +247,14 @@ class _Passes:
         matrices = self._split(flat, rows)
         for name, blocks in parts.items():
             matrices[name][...] = np.concatenate(blocks).T
-        os.pwrite(self.scratch, flat.data, offset)
+        try:
+            os.pwrite(self.scratch, flat.data, offset)
+        except OSError as exc:  # a full disk: say what needed the room, not only errno
+            need = self.plan.frames * self.row_bytes / 2**20
+            raise GrootOpsError(
+                f"cannot write the stats scratch file ({need:.0f} MB, freed when stats finish) next to "
+                f"{self.plan.root / 'meta'}: {exc}"
+            ) from exc
         return matrices
 
     def _relative(
