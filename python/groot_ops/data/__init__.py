@@ -15,7 +15,8 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
         "source": "/abs/path/of/raw",
         "source_version": "v2.1" | "v3.0",
         "source_fingerprint": "<sha256>",  # raw meta + parquet content, ego videos by size+mtime
-        "options": {"ego_camera": "cam_left_high", "source_camera": "observation.images.cam_left_high"},
+        "options": {"ego_camera": "cam_left_high", "source_camera": "observation.images.cam_left_high",
+                    "video_cut": 2},             # v3.0 only: cut version (2: frame n at pts n/fps)
         "groot_ops_version": "0.1.0"
       },
       "merge": {                           # present on merged datasets

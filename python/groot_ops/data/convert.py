@@ -34,6 +34,8 @@ from groot_ops.data.rawread import RawDataset, RawEpisode, column_matrix, open_r
 from groot_ops.errors import InputError
 
 _INPUT_INDEX_COLUMNS = ("timestamp", "task_index", "episode_index")
+# Bump when v3.0 cuts of the same source would differ (2: frame n at pts n in 1/fps).
+VIDEO_CUT_VERSION = 2
 
 
 def workers() -> int:
@@ -349,6 +351,9 @@ def convert_dataset(
         "options": {"ego_camera": ego_camera, "source_camera": ds.ego_key},
         "groot_ops_version": tool_version(),
     }
+    if ds.version == "v3.0":
+        # Cuts before version 2 stamped every frame at pts 0: an output recorded without it is redone.
+        wanted["options"]["video_cut"] = VIDEO_CUT_VERSION
     if not ds.tasks:
         raise InputError("the dataset lists no tasks", path=str(ds.root / "meta"))
     plan = _Plan(ds)

@@ -243,3 +243,17 @@ def test_long_v30_episodes_are_cut_with_frame_n_at_n_over_fps(tmp_path: Path, ra
     info = json.loads((out / "meta/info.json").read_text())["features"][schema.EGO_VIDEO_KEY]
     assert info["shape"] == [32, 32, 3]
     assert info["info"]["video.codec"] == "h264" and info["info"]["video.pix_fmt"] == "yuv420p"
+
+
+def test_v30_outputs_cut_by_the_old_writer_are_redone(tmp_path: Path, raw_v30: Path) -> None:
+    from groot_ops.atomic import write_json
+
+    out = tmp_path / "out"
+    convert_dataset(raw_v30, out)
+    assert not convert_dataset(raw_v30, out)["changed"]
+    record = read_record(out)
+    assert record["convert"]["options"]["video_cut"] == 2
+    del record["convert"]["options"]["video_cut"]  # what a conversion before the pts fix recorded
+    write_json(out / "meta/groot_ops.json", record)
+    assert convert_dataset(raw_v30, out)["changed"]
+    assert read_record(out)["convert"]["options"]["video_cut"] == 2
