@@ -1,9 +1,9 @@
 """The recorded exchanges of upstream's policy server (tests/fixtures/upstream/server/), for CI tests.
 
 ``exchanges.json`` lists, per server mode (``strict``, ``sim`` = ``--use-sim-policy-wrapper``,
-``no_strict`` = ``--no-strict``, ``sim_no_strict`` = both), each request sent to the real server and the reply it sent back, as
-raw msgpack files. ``compare`` says how a stand-in must match: ``bytes`` (identical reply) or
-``structure`` (same keys, dtypes and shapes: the values are those of the fake model).
+``no_strict`` = ``--no-strict``, ``sim_no_strict`` = both), each request sent to the real server and
+the reply it sent back, as raw msgpack files. ``compare`` says how a stand-in must match: ``bytes``
+(identical reply) or ``structure`` (same keys, dtypes and shapes: the values are the fake model's).
 """
 
 from __future__ import annotations
