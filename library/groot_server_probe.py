@@ -8,12 +8,17 @@ DOCUMENTATION = r"""
 module: groot_server_probe
 short_description: Health-check a GR00T N1.6 policy server over ZeroMQ
 description:
-  - Sends C(ping) (retried until O(startup_timeout_s) while the model loads), then C(get_modality_config)
-    checked against the embodiment's keys and group widths, then a canned all-zero C(get_action) whose
-    reply must hold every action group with shape (1, 30, width).
+  - Speaks the protocol of Isaac-GR00T n1.6.1's C(gr00t/eval/run_gr00t_server.py) (msgpack, numpy arrays
+    and ModalityConfigs in upstream's encodings).
+  - Sends C(ping) (retried while nothing answers, until O(startup_timeout_s), while the model loads), then
+    C(get_modality_config), whose ModalityConfigs must name the embodiment's groups in model order and a
+    30-step action horizon, then a canned all-zero C(get_action) in the layout the server was started
+    with (O(sim_policy_wrapper)) whose reply must hold every action group as float32 (1, 30, width),
+    then C(reset).
   - Every request uses a fresh REQ socket with a poll deadline of O(request_timeout_s), so a silent server
     cannot hang the play (the upstream client never applies its receive timeout).
-  - Fails, naming the endpoint and the stage, when any stage does not pass.
+  - Fails, naming the endpoint, the stage and what the server answered, when any stage does not pass;
+    a refused observation layout comes with a hint naming the server flag.
   - "Run it where the server's port is reachable, usually the controller (C(delegate_to: localhost))."
 version_added: "0.1.0"
 author: groot-ops maintainers
@@ -30,6 +35,13 @@ options:
     description: Embodiment whose modality layout the server must serve (enum value).
     type: str
     default: unitree_g1
+  sim_policy_wrapper:
+    description:
+      - The server runs with C(--use-sim-policy-wrapper) (C(Gr00tSimPolicyWrapper)), so the probe sends
+        flat C(video.<key>) / C(state.<group>) keys and the language as a list of strings, and expects
+        C(action.<group>) keys back. Otherwise the nested observation of C(Gr00tPolicy) is sent.
+    type: bool
+    default: false
   request_timeout_s:
     description: Deadline of each request, in seconds.
     type: float
@@ -68,6 +80,12 @@ EXAMPLES = r"""
     port: 5555
     startup_timeout_s: 600
   delegate_to: localhost
+
+- name: Probe a server started with --use-sim-policy-wrapper
+  groot_server_probe:
+    host: "{{ ansible_host }}"
+    sim_policy_wrapper: true
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -79,13 +97,26 @@ endpoint:
   description: The probed endpoint, C(tcp://host:port).
   returned: always
   type: str
+layout:
+  description: The observation layout sent, C(nested) or C(flat (--use-sim-policy-wrapper)).
+  returned: always
+  type: str
 stages:
   description:
-    - One entry per stage (ping, get_modality_config, get_action) with C(ok), C(seconds) and C(detail)
-      or C(error).
+    - One entry per stage run (ping, get_modality_config, get_action, reset) with C(ok), C(seconds) and
+      C(detail), or C(error), C(reply) (what the server answered, arrays by dtype and shape) and maybe
+      C(hint).
   returned: always
   type: list
   elements: dict
+failed_stage:
+  description: Name of the stage that failed; null when every stage passed.
+  returned: always
+  type: str
+hint:
+  description: A likely cause of the failure (for example the server's observation layout), or null.
+  returned: always
+  type: str
 attempts:
   description: Number of ping attempts.
   returned: always
@@ -106,6 +137,7 @@ def main() -> None:
             "host": {"type": "str", "required": True},
             "port": {"type": "int", "default": 5555},
             "embodiment": {"type": "str", "default": "unitree_g1"},
+            "sim_policy_wrapper": {"type": "bool", "default": False},
             "request_timeout_s": {"type": "float", "default": 10.0},
             "startup_timeout_s": {"type": "float", "default": 600.0},
             "api_token": {"type": "str", "no_log": True},
@@ -125,6 +157,9 @@ def main() -> None:
                 "stages": [],
                 "attempts": 0,
                 "seconds": 0.0,
+                "layout": "flat (--use-sim-policy-wrapper)" if params["sim_policy_wrapper"] else "nested",
+                "failed_stage": None,
+                "hint": None,
                 "msg": f"check mode: would probe {endpoint}",
             },
         )
@@ -141,11 +176,13 @@ def main() -> None:
         request_timeout_s=params["request_timeout_s"],
         startup_timeout_s=params["startup_timeout_s"],
         api_token=params["api_token"],
+        sim_policy_wrapper=params["sim_policy_wrapper"],
     )
     result["changed"] = False
     if not result["ok"]:
         error = result.pop("error")
-        module.fail_json(msg=f"policy server probe failed: {error}", **result)
+        hint = f" (hint: {result['hint']})" if result.get("hint") else ""
+        module.fail_json(msg=f"policy server probe failed: {error}{hint}", **result)
     result.pop("error", None)
     finish(module, result)
 

@@ -1,161 +1,204 @@
-"""Health probe of a GR00T N1.6 policy server (ZeroMQ REQ/REP, msgpack).
+"""Health probe of a GR00T N1.6 policy server (``gr00t/eval/run_gr00t_server.py``).
 
-The upstream client never applies its receive timeout, so a server that accepted the connection but hangs
-would block a probe forever. Every request here uses a fresh REQ socket, waits with ``poll`` against a
-deadline and closes with LINGER 0, so a dead or silent server costs at most the deadline.
+Four stages, each a real request in upstream's protocol (``groot_ops.policy_wire``):
+
+1. ``ping``, retried while the server loads its model (no reply yet) until the start-up deadline;
+2. ``get_modality_config``: the ModalityConfigs must name the UNITREE_G1 groups (keys and order of
+   ``groot_ops.data.schema``), a 30-step action horizon and one language key;
+3. ``get_action`` with an all-zero observation of batch 1, in the layout the server was started with:
+   nested ``{"video": {...}, "state": {...}, "language": {key: [[text]]}}`` for ``Gr00tPolicy``, flat
+   ``video.<key>`` / ``state.<group>`` keys and ``{key: [text]}`` with ``--use-sim-policy-wrapper``
+   (``Gr00tSimPolicyWrapper``). The reply must hold every action group (``action.<group>`` under the
+   wrapper) as float32 (1, 30, width) with finite values;
+4. ``reset``, answered with a map (``{}`` from ``Gr00tPolicy``).
+
+The server's modality config carries no group widths (upstream takes them from the checkpoint's
+statistics); the probe takes them from ``groot_ops.data.schema``, the one home of the UNITREE_G1 layout.
+Every stage records what the server answered, so a failed probe says which stage failed and why.
 """
 
 from __future__ import annotations
 
-import io
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from groot_ops import policy_wire
 from groot_ops.errors import InputError
+from groot_ops.policy_wire import ModalityConfig, NoReply, ServerError, WireError
 
-ACTION_HORIZON = 30
-# The n1.6.1 UNITREE_G1 embodiment: keys in model order and the width of every group (contract §1, §3).
-EMBODIMENTS: dict[str, dict[str, Any]] = {
-    "unitree_g1": {
-        "video": ("ego_view",),
-        "state": {
-            "left_leg": 6,
-            "right_leg": 6,
-            "waist": 3,
-            "left_arm": 7,
-            "right_arm": 7,
-            "left_hand": 1,
-            "right_hand": 1,
-        },
-        "action": {
-            "left_arm": 7,
-            "right_arm": 7,
-            "left_hand": 1,
-            "right_hand": 1,
-            "waist": 3,
-            "base_height_command": 1,
-            "navigate_command": 3,
-        },
-        "language": "annotation.human.task_description",
-    }
-}
-PROBE_IMAGE_SIZE = (64, 64)
+PROBE_IMAGE_SIZE = (480, 640)  # the Unitree G1 head camera's frames (height, width)
+PROBE_TASK = "groot-ops health probe"
+NESTED = "nested"
+FLAT = "flat (--use-sim-policy-wrapper)"
+# What upstream answers when an observation arrives in the other layout
+# (gr00t/policy/gr00t_policy.py: Gr00tPolicy.check_observation, Gr00tSimPolicyWrapper.check_observation).
+_NESTED_SERVER_ON_FLAT = "Observation must contain a 'video' key"
+_FLAT_SERVER_ON_NESTED = "must be in observation"
+HINT_SERVER_IS_FLAT = (
+    "the server runs with --use-sim-policy-wrapper and wants flat keys: "
+    "probe with sim_policy_wrapper=true (groot_server_use_sim_policy_wrapper)"
+)
+HINT_SERVER_IS_NESTED = (
+    "the server runs without --use-sim-policy-wrapper and wants the nested observation: "
+    "probe with sim_policy_wrapper=false"
+)
 
 
-class ProbeFailure(Exception):
-    """A stage did not pass; the message says what was wrong."""
+@dataclass(frozen=True)
+class Embodiment:
+    """What the probe expects of a server: group keys in model order, their widths, the horizon."""
+
+    tag: str
+    video: tuple[str, ...]
+    state: dict[str, int]
+    action: dict[str, int]
+    language: str
+    horizon: int
 
 
-class ProbeTimeout(ProbeFailure):
-    """No reply before the deadline."""
+class StageFailure(Exception):
+    """A stage did not pass; ``reply`` is what the server answered, ``hint`` a likely cause."""
+
+    def __init__(self, message: str, reply: Any = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
+        self.hint = hint
 
 
-def embodiment_spec(embodiment: str) -> dict[str, Any]:
+def unitree_g1() -> Embodiment:
+    from groot_ops.data import schema
+
+    modality = schema.modality_json()
+    (annotation,) = modality["annotation"]
+    return Embodiment(
+        tag="unitree_g1",
+        video=tuple(modality["video"]),
+        state={name: end - start for name, start, end in schema.STATE_GROUPS},
+        action={name: end - start for name, start, end in schema.ACTION_GROUPS},
+        language=f"annotation.{annotation}",
+        horizon=schema.ACTION_HORIZON,
+    )
+
+
+EMBODIMENTS = {"unitree_g1": unitree_g1}
+
+
+def embodiment_spec(embodiment: str) -> Embodiment:
     key = embodiment.lower()
     if key not in EMBODIMENTS:
         raise InputError(f"unknown embodiment {embodiment!r}; known: {sorted(EMBODIMENTS)}")
-    return EMBODIMENTS[key]
+    return EMBODIMENTS[key]()
 
 
-def _encode(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, np.ndarray):
-        buffer = io.BytesIO()
-        np.save(buffer, obj, allow_pickle=False)
-        return {"__ndarray_class__": True, "as_npy": buffer.getvalue()}
-    return obj
+# ---------------------------------------------------------------------------------------------------
+# get_modality_config
 
 
-def _decode(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, dict) and obj.get("__ndarray_class__"):
-        return np.load(io.BytesIO(obj["as_npy"]), allow_pickle=False)
-    return obj
-
-
-def request(
-    host: str,
-    port: int,
-    endpoint: str,
-    data: dict[str, Any] | None = None,
-    *,
-    timeout_s: float,
-    api_token: str | None = None,
-) -> Any:
-    """One request on a fresh REQ socket; raises ProbeTimeout when no reply arrives within ``timeout_s``."""
-    import msgpack
-    import zmq
-
-    message: dict[str, Any] = {"endpoint": endpoint, "data": data or {}}
-    if api_token:
-        message["api_token"] = api_token
-    context = zmq.Context.instance()
-    socket = context.socket(zmq.REQ)
-    socket.setsockopt(zmq.LINGER, 0)
-    try:
-        socket.connect(f"tcp://{host}:{port}")
-        socket.send(msgpack.packb(message, default=_encode, use_bin_type=True))
-        if not socket.poll(max(1, int(timeout_s * 1000)), zmq.POLLIN):
-            raise ProbeTimeout(f"{endpoint}: no reply from {host}:{port} within {timeout_s:.1f}s")
-        reply = msgpack.unpackb(socket.recv(), object_hook=_decode, raw=False)
-    finally:
-        socket.close(linger=0)
-    if isinstance(reply, dict) and "error" in reply and len(reply) == 1:
-        raise ProbeFailure(f"{endpoint}: server answered error: {reply['error']}")
-    return reply
+def check_modality_config(reply: Any, spec: Embodiment) -> dict[str, ModalityConfig]:
+    """The server's configs for video/state/action/language, checked against ``spec``."""
+    if not isinstance(reply, dict):
+        raise StageFailure(f"expected a map of modality configs, got {type(reply).__name__}", reply)
+    configs: dict[str, ModalityConfig] = {}
+    for modality in ("video", "state", "action", "language"):
+        config = reply.get(modality)
+        if not isinstance(config, ModalityConfig):
+            what = "missing" if config is None else f"not a ModalityConfig ({type(config).__name__})"
+            raise StageFailure(f"modality '{modality}' is {what}", reply)
+        configs[modality] = config
+    for modality, expected in (("state", list(spec.state)), ("action", list(spec.action))):
+        keys = configs[modality].modality_keys
+        if keys != expected:
+            raise StageFailure(
+                f"{modality} groups {keys} differ from {spec.tag}'s {expected} (keys and order)",
+                reply,
+                hint="the model was not fine-tuned for this embodiment, or the server runs another tag",
+            )
+    unknown = [key for key in configs["video"].modality_keys if key not in spec.video]
+    if unknown or not configs["video"].modality_keys:
+        raise StageFailure(f"video keys {configs['video'].modality_keys} are not {list(spec.video)}", reply)
+    if configs["language"].modality_keys != [spec.language]:
+        raise StageFailure(
+            f"language keys {configs['language'].modality_keys} are not ['{spec.language}']", reply
+        )
+    horizon = len(configs["action"].delta_indices)
+    if horizon != spec.horizon:
+        raise StageFailure(
+            f"action horizon {horizon} is not {spec.tag}'s {spec.horizon} (an N1.6 model serves 30 steps)",
+            reply,
+        )
+    return configs
 
 
-def canned_observation(spec: dict[str, Any]) -> dict[str, Any]:
-    """All-zero observation of batch 1 with the shapes the embodiment expects."""
+# ---------------------------------------------------------------------------------------------------
+# get_action
+
+
+def canned_observation(
+    configs: dict[str, ModalityConfig], spec: Embodiment, *, sim_policy_wrapper: bool = False
+) -> dict[str, Any]:
+    """All-zero observation of batch 1 in the server's layout, T from the configs' delta indices."""
     import numpy as np
 
     height, width = PROBE_IMAGE_SIZE
-    observation: dict[str, Any] = {
-        f"video.{key}": np.zeros((1, 1, height, width, 3), dtype=np.uint8) for key in spec["video"]
+    video_t = len(configs["video"].delta_indices)
+    state_t = len(configs["state"].delta_indices)
+    video = {
+        key: np.zeros((1, video_t, height, width, 3), np.uint8) for key in configs["video"].modality_keys
     }
-    for key, dim in spec["state"].items():
-        observation[f"state.{key}"] = np.zeros((1, 1, dim), dtype=np.float32)
-    observation[f"language.{spec['language']}"] = [["groot-ops health probe"]]
-    return observation
+    state = {
+        key: np.zeros((1, state_t, spec.state[key]), np.float32) for key in configs["state"].modality_keys
+    }
+    (language_key,) = configs["language"].modality_keys
+    if sim_policy_wrapper:
+        # Gr00tSimPolicyWrapper: flat keys; the language under its own key as a list of B strings.
+        return {
+            **{f"video.{k}": v for k, v in video.items()},
+            **{f"state.{k}": v for k, v in state.items()},
+            language_key: [PROBE_TASK],
+        }
+    # Gr00tPolicy: nested by modality; language as B lists of one string.
+    return {"video": video, "state": state, "language": {language_key: [[PROBE_TASK]]}}
 
 
-def check_modality_config(reply: Any, spec: dict[str, Any]) -> str:
-    if not isinstance(reply, dict):
-        raise ProbeFailure(f"get_modality_config: expected a map, got {type(reply).__name__}")
-    for group in ("state", "action"):
-        section = reply.get(group)
-        keys = section.get("modality_keys") if isinstance(section, dict) else None
-        expected = list(spec[group])
-        if keys != expected:
-            raise ProbeFailure(f"get_modality_config: {group} keys {keys} != expected {expected}")
-        dims = section.get("dims") if isinstance(section, dict) else None
-        if isinstance(dims, dict):
-            wrong = {k: dims.get(k) for k, width in spec[group].items() if dims.get(k) != width}
-            if wrong:
-                raise ProbeFailure(f"get_modality_config: {group} widths {wrong} differ from {spec[group]}")
-    return f"{len(spec['state'])} state / {len(spec['action'])} action groups"
-
-
-def check_action(reply: Any, spec: dict[str, Any]) -> str:
+def check_action(reply: Any, spec: Embodiment, *, sim_policy_wrapper: bool = False) -> str:
     import numpy as np
 
-    actions = reply[0] if isinstance(reply, list | tuple) and reply else reply
-    if not isinstance(actions, dict):
-        raise ProbeFailure(f"get_action: expected [actions, info], got {type(reply).__name__}")
-    for key, width in spec["action"].items():
-        value = actions.get(key, actions.get(f"action.{key}"))
+    if not (isinstance(reply, list | tuple) and len(reply) == 2 and isinstance(reply[0], dict)):
+        raise StageFailure("expected [actions, info]", reply)
+    actions = reply[0]
+    prefix = "action." if sim_policy_wrapper else ""
+    for group, width in spec.action.items():
+        key = prefix + group
+        value = actions.get(key)
         if value is None:
-            raise ProbeFailure(f"get_action: reply has no action group '{key}'")
-        shape = getattr(value, "shape", None)
-        if shape != (1, ACTION_HORIZON, width):
-            raise ProbeFailure(
-                f"get_action: '{key}' has shape {shape}, expected (1, {ACTION_HORIZON}, {width})"
+            other = group if sim_policy_wrapper else f"action.{group}"
+            hint = None
+            if other in actions:  # the answer is in the other layout's keys
+                hint = HINT_SERVER_IS_NESTED if sim_policy_wrapper else HINT_SERVER_IS_FLAT
+            raise StageFailure(f"reply has no action group '{key}' (keys: {sorted(actions)})", reply, hint)
+        dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+        if shape != (1, spec.horizon, width) or dtype != np.float32:
+            raise StageFailure(
+                f"'{key}' is {dtype}{shape}, expected float32(1, {spec.horizon}, {width})", reply
             )
         if not np.all(np.isfinite(value)):
-            raise ProbeFailure(f"get_action: '{key}' contains non-finite values")
-    return f"{len(spec['action'])} groups of {ACTION_HORIZON} steps"
+            raise StageFailure(f"'{key}' contains non-finite values", reply)
+    return f"{len(spec.action)} action groups of {spec.horizon} steps"
+
+
+def layout_hint(error: str, *, sim_policy_wrapper: bool) -> str | None:
+    """Name the likely cause when the server refused the observation's layout."""
+    if not sim_policy_wrapper and _FLAT_SERVER_ON_NESTED in error and "video." in error:
+        return HINT_SERVER_IS_FLAT
+    # --no-strict skips the check: Gr00tPolicy._unbatch_observation then fails on the missing "video" key.
+    if sim_policy_wrapper and (_NESTED_SERVER_ON_FLAT in error or error == "'video'"):
+        return HINT_SERVER_IS_NESTED
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# the probe
 
 
 def probe_server(
@@ -167,90 +210,142 @@ def probe_server(
     startup_timeout_s: float = 600.0,
     api_token: str | None = None,
     retry_interval_s: float = 1.0,
+    sim_policy_wrapper: bool = False,
 ) -> dict[str, Any]:
-    """ping (retried until ``startup_timeout_s``), then get_modality_config and a canned get_action.
+    """ping (retried until ``startup_timeout_s``), get_modality_config, a canned get_action, reset.
 
-    Returns ``{ok, changed: False, stages: [{name, ok, seconds, detail|error}], attempts, error}``.
+    Returns ``{ok, changed: False, endpoint, layout, stages: [{name, ok, seconds, detail | error,
+    reply, hint}], attempts, seconds, failed_stage, error, hint}``.
     """
     spec = embodiment_spec(embodiment)
-    started = time.monotonic()
-    deadline = started + startup_timeout_s
-    stages: list[dict[str, Any]] = []
+    probe = _Probe(host, port, request_timeout_s, api_token)
+    attempts = _ping(probe, startup_timeout_s, retry_interval_s)
+    if probe.passed:
+        configs = probe.stage("get_modality_config", None, lambda reply: check_modality_config(reply, spec))
+        if configs is not None:
+            observation = canned_observation(configs, spec, sim_policy_wrapper=sim_policy_wrapper)
+            probe.stage(
+                "get_action",
+                {"observation": observation, "options": None},
+                lambda reply: check_action(reply, spec, sim_policy_wrapper=sim_policy_wrapper),
+                sim_policy_wrapper=sim_policy_wrapper,
+            )
+        if probe.passed:
+            probe.stage("reset", {"options": None}, _check_reset)
+    return probe.result(attempts, FLAT if sim_policy_wrapper else NESTED)
+
+
+def _check_reset(reply: Any) -> str:
+    if not isinstance(reply, dict):
+        raise StageFailure(f"expected a map, got {type(reply).__name__}", reply)
+    return f"answered {policy_wire.describe(reply)}"
+
+
+def _check_ping(reply: Any) -> str:
+    if not (isinstance(reply, dict) and reply.get("status") == "ok"):
+        raise StageFailure("expected status 'ok'", reply)
+    return str(reply.get("message", "ok"))
+
+
+def _ping(probe: _Probe, startup_timeout_s: float, retry_interval_s: float) -> int:
+    """Retry only while nothing answers (the model is loading); a server that answers badly fails now."""
+    deadline = probe.started + startup_timeout_s
     attempts = 0
-    last_error = ""
-    ping_started = time.monotonic()
     while True:
         attempts += 1
         remaining = deadline - time.monotonic()
-        try:
-            reply = request(
-                host, port, "ping", timeout_s=max(0.1, min(request_timeout_s, remaining)), api_token=api_token
-            )
-            if not (isinstance(reply, dict) and reply.get("status") == "ok"):
-                raise ProbeFailure(f"ping: unexpected reply {reply!r}")
-            stages.append(
-                {
-                    "name": "ping",
-                    "ok": True,
-                    "seconds": round(time.monotonic() - ping_started, 3),
-                    "detail": "ok",
-                }
-            )
-            break
-        except ProbeFailure as exc:
-            last_error = str(exc)
-        if time.monotonic() + retry_interval_s >= deadline:
-            stages.append(
-                {
-                    "name": "ping",
-                    "ok": False,
-                    "seconds": round(time.monotonic() - ping_started, 3),
-                    "error": f"{last_error} (gave up after {attempts} attempts, {startup_timeout_s:.0f}s)",
-                }
-            )
-            return _result(host, port, stages, attempts, started)
+        timeout_s = max(0.1, min(probe.timeout_s, remaining))
+        entry, outcome = probe.attempt("ping", None, _check_ping, timeout_s=timeout_s)
+        gave_up = outcome is _Probe.NO_REPLY and time.monotonic() + retry_interval_s >= deadline
+        if outcome is not _Probe.NO_REPLY or gave_up:
+            if gave_up:
+                entry["error"] += f" (gave up after {attempts} attempts, {startup_timeout_s:.0f}s)"
+            entry["seconds"] = round(time.monotonic() - probe.started, 3)  # the whole wait for the model
+            probe.stages.append(entry)
+            return attempts
         time.sleep(retry_interval_s)
 
-    checks = (
-        ("get_modality_config", None, check_modality_config),
-        ("get_action", {"observation": canned_observation(spec), "options": None}, check_action),
-    )
-    for name, data, check in checks:
-        stage_started = time.monotonic()
+
+class _Probe:
+    NO_REPLY = object()
+
+    def __init__(self, host: str, port: int, timeout_s: float, api_token: str | None) -> None:
+        self.host, self.port, self.timeout_s, self.api_token = host, port, timeout_s, api_token
+        self.started = time.monotonic()
+        self.stages: list[dict[str, Any]] = []
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.stages) and all(s["ok"] for s in self.stages)
+
+    def stage(
+        self, name: str, data: dict[str, Any] | None, check: Any, *, sim_policy_wrapper: bool = False
+    ) -> Any:
+        """Run and record one stage; the check's value when it passed, else None."""
+        entry, outcome = self.attempt(name, data, check, sim_policy_wrapper=sim_policy_wrapper)
+        self.stages.append(entry)
+        return outcome if entry["ok"] else None
+
+    def attempt(
+        self,
+        name: str,
+        data: dict[str, Any] | None,
+        check: Any,
+        *,
+        timeout_s: float | None = None,
+        sim_policy_wrapper: bool = False,
+    ) -> tuple[dict[str, Any], Any]:
+        """One request and its check: (stage entry, the check's value | None | NO_REPLY)."""
+        started = time.monotonic()
+        entry: dict[str, Any] = {"name": name, "ok": False}
+        outcome: Any = None
         try:
-            reply = request(host, port, name, data, timeout_s=request_timeout_s, api_token=api_token)
-            detail = check(reply, spec)
-            stages.append(
-                {
-                    "name": name,
-                    "ok": True,
-                    "seconds": round(time.monotonic() - stage_started, 3),
-                    "detail": detail,
-                }
+            reply = policy_wire.call(
+                self.host,
+                self.port,
+                name,
+                data,
+                timeout_s=timeout_s or self.timeout_s,
+                api_token=self.api_token,
             )
-        except ProbeFailure as exc:
-            stages.append(
-                {
-                    "name": name,
-                    "ok": False,
-                    "seconds": round(time.monotonic() - stage_started, 3),
-                    "error": str(exc),
-                }
-            )
-            break
-    return _result(host, port, stages, attempts, started)
+            outcome = check(reply)
+            entry.update(ok=True, detail=outcome if isinstance(outcome, str) else _config_detail(outcome))
+        except NoReply as exc:
+            entry.update(error=str(exc), reply=None)
+            outcome = self.NO_REPLY
+        except ServerError as exc:
+            entry.update(error=str(exc), reply=policy_wire.describe(exc.reply))
+            if name == "get_action":
+                text = str(exc.reply.get("error")) if isinstance(exc.reply, dict) else ""
+                entry["hint"] = layout_hint(text, sim_policy_wrapper=sim_policy_wrapper)
+        except (WireError, StageFailure) as exc:
+            entry.update(error=str(exc), reply=policy_wire.describe(exc.reply))
+            entry["hint"] = getattr(exc, "hint", None)
+        if entry.get("hint") is None:
+            entry.pop("hint", None)
+        entry["seconds"] = round(time.monotonic() - started, 3)
+        return entry, outcome
+
+    def result(self, attempts: int, layout: str) -> dict[str, Any]:
+        failed = next((s for s in self.stages if not s["ok"]), None)
+        endpoint = f"tcp://{self.host}:{self.port}"
+        return {
+            "ok": failed is None,
+            "changed": False,
+            "endpoint": endpoint,
+            "layout": layout,
+            "stages": self.stages,
+            "attempts": attempts,
+            "seconds": round(time.monotonic() - self.started, 3),
+            "failed_stage": failed["name"] if failed else None,
+            "error": f"{failed['name']} failed at {endpoint}: {failed['error']}" if failed else None,
+            "hint": failed.get("hint") if failed else None,
+        }
 
 
-def _result(
-    host: str, port: int, stages: list[dict[str, Any]], attempts: int, started: float
-) -> dict[str, Any]:
-    failed = next((s for s in stages if not s["ok"]), None)
-    return {
-        "ok": failed is None,
-        "changed": False,
-        "endpoint": f"tcp://{host}:{port}",
-        "stages": stages,
-        "attempts": attempts,
-        "seconds": round(time.monotonic() - started, 3),
-        "error": f"{failed['name']} failed at tcp://{host}:{port}: {failed['error']}" if failed else None,
-    }
+def _config_detail(configs: dict[str, ModalityConfig]) -> str:
+    state, action = len(configs["state"].modality_keys), len(configs["action"].modality_keys)
+    horizon = len(configs["action"].delta_indices)
+    return (
+        f"{state} state / {action} action groups, horizon {horizon}, video {configs['video'].modality_keys}"
+    )

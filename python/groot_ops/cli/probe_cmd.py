@@ -18,6 +18,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--startup-timeout", type=float, default=60.0, help="seconds to wait for the first ping"
     )
     parser.add_argument(
+        "--sim-policy-wrapper",
+        action="store_true",
+        help="the server runs with --use-sim-policy-wrapper: send flat video.*/state.* keys",
+    )
+    parser.add_argument(
         "--api-token-env",
         default=None,
         help="name of an environment variable holding the API token (never pass a token on the command line)",
@@ -39,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         request_timeout_s=args.request_timeout,
         startup_timeout_s=args.startup_timeout,
         api_token=token,
+        sim_policy_wrapper=args.sim_policy_wrapper,
     )
     emit(result, args.json, lambda: _summary(result))
     return 0 if result["ok"] else 1
@@ -50,5 +56,11 @@ def _summary(result: dict[str, Any]) -> str:
         mark = "ok  " if stage["ok"] else "FAIL"
         outcome = stage.get("detail") or stage.get("error")
         lines.append(f"{mark} {stage['name']:<20} {stage['seconds']:7.3f}s  {outcome}")
-    lines.append("healthy" if result["ok"] else f"unhealthy: {result['error']}")
+        if not stage["ok"] and stage.get("reply"):
+            lines.append(f"     server answered: {stage['reply']}")
+    lines.append(
+        f"healthy ({result['layout']} observation)" if result["ok"] else f"unhealthy: {result['error']}"
+    )
+    if result.get("hint"):
+        lines.append(f"hint: {result['hint']}")
     return "\n".join(lines)
