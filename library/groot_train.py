@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# Thin adapter: launch/resume/stop/status live in groot_ops.train.supervisor on the managed host.
+# Thin adapter: launch/resume/stop/status live in groot_ops.train.control on the managed host.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -235,8 +235,8 @@ SPEC_KEYS = (
 )
 
 
-def _status_result(module, supervisor, progress_line, params) -> dict:
-    status = call_groot(module, supervisor.status, params["runs_root"], params["recipe"])
+def _status_result(module, control, progress_line, params) -> dict:
+    status = call_groot(module, control.status, params["runs_root"], params["recipe"])
     state = str(status.get("state", ""))
     result = {
         "changed": False,
@@ -293,21 +293,21 @@ def main() -> None:
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),
         ],
     )
-    from groot_ops.train import supervisor
+    from groot_ops.train import control
     from groot_ops.train.summary import progress_line
 
     params = module.params
     if params["state"] in ("status", "finished"):
-        finish(module, _status_result(module, supervisor, progress_line, params))
+        finish(module, _status_result(module, control, progress_line, params))
     if params["state"] == "stopped":
         result = call_groot(
-            module, supervisor.stop, params["runs_root"], params["recipe"], check=module.check_mode
+            module, control.stop, params["runs_root"], params["recipe"], check=module.check_mode
         )
         finish(module, result)
     spec = {key: params[key] for key in SPEC_KEYS if params.get(key) is not None}
     spec.setdefault("python", sys.executable)
     secrets = {str(k): str(v) for k, v in (params["secrets"] or {}).items()}
-    result = call_groot(module, supervisor.start, spec, check=module.check_mode, secrets=secrets)
+    result = call_groot(module, control.start, spec, check=module.check_mode, secrets=secrets)
     result["node"] = os.uname().nodename
     if result.get("action") == "refused":
         module.fail_json(**{k: v for k, v in result.items() if k != "diff"})

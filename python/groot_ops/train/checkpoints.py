@@ -135,6 +135,36 @@ def incomplete(output_dir: str | os.PathLike[str]) -> list[Path]:
     return [c for c in list_checkpoints(output_dir) if not is_complete(c, RESUMABLE)]
 
 
+def _quarantine_target(root: Path, name: str, stamp: str) -> Path:
+    target = root / f"{name}-{stamp}"
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = root / f"{name}-{stamp}-{suffix}"
+    return target
+
+
+def quarantine(
+    paths: list[Path], quarantine_dir: str | os.PathLike[str], *, reason: str, check: bool = False
+) -> list[dict[str, str]]:
+    """Move ``paths`` (checkpoint-N dirs) into the quarantine, nothing deleted; ``reason`` is recorded."""
+    moved: list[dict[str, str]] = []
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    root = Path(quarantine_dir)
+    for ckpt in paths:
+        target = _quarantine_target(root, ckpt.name, stamp)
+        if not check:
+            root.mkdir(parents=True, exist_ok=True)
+            try:
+                os.rename(ckpt, target)
+            except OSError as exc:
+                raise InputError(
+                    f"cannot move checkpoint to quarantine {target}: {exc}", path=str(ckpt)
+                ) from exc
+        moved.append({"checkpoint": str(ckpt), "quarantine": str(target), "missing": "", "reason": reason})
+    return moved
+
+
 def quarantine_incomplete(
     output_dir: str | os.PathLike[str], quarantine_dir: str | os.PathLike[str], *, check: bool = False
 ) -> list[dict[str, str]]:
@@ -144,29 +174,10 @@ def quarantine_incomplete(
     resumable but not servable (a crash during the processor copy) stays: the trainer resumes from it.
     """
     moved: list[dict[str, str]] = []
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    target_root = Path(quarantine_dir)
     for ckpt in incomplete(output_dir):
-        target = target_root / f"{ckpt.name}-{stamp}"
-        entry = {
-            "checkpoint": str(ckpt),
-            "quarantine": str(target),
-            "missing": ", ".join(missing_files(ckpt, RESUMABLE)),
-        }
-        if not check:
-            target_root.mkdir(parents=True, exist_ok=True)
-            suffix = 1
-            while target.exists():
-                suffix += 1
-                target = target_root / f"{ckpt.name}-{stamp}-{suffix}"
-            entry["quarantine"] = str(target)
-            try:
-                os.rename(ckpt, target)
-            except OSError as exc:
-                raise InputError(
-                    f"cannot move incomplete checkpoint to quarantine {target}: {exc}", path=str(ckpt)
-                ) from exc
-        moved.append(entry)
+        missing = ", ".join(missing_files(ckpt, RESUMABLE))
+        [entry] = quarantine([ckpt], quarantine_dir, reason=f"incomplete (missing {missing})", check=check)
+        moved.append({**entry, "missing": missing})
     return moved
 
 

@@ -51,6 +51,10 @@ class TrainSpec:
     # does not make a running or finished run look changed.
     groot_ops_commit: str | None = None
     groot_ops_dirty: bool | None = None
+    # The datasets role's provenance file of this recipe (dataset repos, revisions, SHAs) and the base
+    # model's pinned revision, both recorded in launch.json when a new run is launched.
+    datasets_provenance: str | None = None
+    base_model_revision: str | None = None
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -154,6 +158,10 @@ def _check(spec: TrainSpec) -> None:
         raise _fail("max_retries must be >= 0")
     if spec.groot_ops_commit is not None and not isinstance(spec.groot_ops_commit, str):
         raise _fail(f"groot_ops_commit must be a string, got {spec.groot_ops_commit!r}")
+    for name in ("datasets_provenance", "base_model_revision"):
+        value = getattr(spec, name)
+        if value is not None and not isinstance(value, str):
+            raise _fail(f"{name} must be a string, got {value!r}")
     if spec.groot_ops_dirty is not None and not isinstance(spec.groot_ops_dirty, bool):
         raise _fail(f"groot_ops_dirty must be a boolean, got {spec.groot_ops_dirty!r}")
     if isinstance(spec.retry_backoff_s, bool) or not isinstance(spec.retry_backoff_s, (int, float)):

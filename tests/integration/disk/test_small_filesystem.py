@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from groot_ops.train import checkpoints, supervisor
+from groot_ops.train import checkpoints
+from groot_ops.train import control as supervisor
 from tests.unit.disk.builders import age, commit, hf_repo, write_file
 
 pytestmark = pytest.mark.timeout(240)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from groot_ops.train import supervisor
+from groot_ops.train import control as supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STANDIN = REPO_ROOT / "tests" / "standins" / "isaac_groot"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from groot_ops.train import checkpoints, supervisor
+from groot_ops.train import checkpoints
+from groot_ops.train import control as supervisor
 from tests.integration.train.conftest import Runs, trainer_children
 
 pytestmark = pytest.mark.timeout(420)

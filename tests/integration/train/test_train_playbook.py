@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from groot_ops.train import supervisor
+from groot_ops.train import control as supervisor
 from tests.ansible_helpers import REPO_ROOT, AnsibleResult, run_playbook, write_local_inventory
 from tests.integration.train.conftest import STANDIN, Runs
 

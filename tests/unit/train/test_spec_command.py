@@ -143,7 +143,7 @@ def test_launch_provenance_is_accepted_and_stays_out_of_the_command() -> None:
 
 def test_a_new_groot_ops_commit_does_not_make_a_finished_run_look_changed(tmp_path) -> None:
     from groot_ops.atomic import write_json
-    from groot_ops.train import supervisor
+    from groot_ops.train import control as supervisor
     from groot_ops.train.runfiles import RunFiles
 
     spec = base(
