@@ -74,7 +74,14 @@ def recipe_argvs() -> dict[str, list[str]]:
 
 
 # Bad command lines whose tyro errors are recorded (the classifier and the stand-in are held to them).
-REQUIRED = ["--base_model_path", "nvidia/GR00T-N1.6-3B", "--dataset_path", "/d", "--embodiment_tag", "UNITREE_G1"]
+REQUIRED = [
+    "--base_model_path",
+    "nvidia/GR00T-N1.6-3B",
+    "--dataset_path",
+    "/d",
+    "--embodiment_tag",
+    "UNITREE_G1",
+]
 BAD_ARGVS: dict[str, list[str]] = {
     "bool_with_value": [*REQUIRED, "--tune_llm", "false"],
     "lowercase_embodiment": [*REQUIRED[:4], "--embodiment_tag", "unitree_g1"],

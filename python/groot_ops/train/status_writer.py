@@ -111,14 +111,15 @@ class StatusWriter:
             **extra,
         }
         now = time.time()
+        # The plot first: whoever reads a final status.json finds the plot it names.
+        self._maybe_plot(history, force=force, now=now)
+        if self.files.plot.exists():
+            data["loss_plot"] = str(self.files.plot)
         comparable = {k: v for k, v in data.items() if k != "disk_free_bytes"}
         if force or comparable != self.last_status or now - self.last_write >= STATUS_EVERY_S:
             data["updated_at"] = now
             write_json(self.files.status, data)
             self.last_status, self.last_write = comparable, now
-        self._maybe_plot(history, force=force, now=now)
-        if self.files.plot.exists() and data["loss_plot"] is None:
-            data["loss_plot"] = str(self.files.plot)
         return data
 
     def history(self, latest: Path | None, progress: Progress) -> dict[str, Any]:

@@ -90,7 +90,8 @@ def _record_runs(upstream: Upstream, out_dir: Path) -> list[Path]:
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.write_text(text)
                 checkpoints = sorted(
-                    (p for p in out.glob("checkpoint-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1])
+                    (p for p in out.glob("checkpoint-*") if p.is_dir()),
+                    key=lambda p: int(p.name.split("-")[1]),
                 )
                 states = {
                     p.name: json.loads((p / "trainer_state.json").read_text())
@@ -117,7 +118,9 @@ def record(upstream: Upstream, out_dir: Path) -> list[Path]:
         result = cases[f"recipe:{name}"]
         if result["exit_code"] != 0:
             raise AssertionError(f"upstream's tyro rejected recipe {name}'s argv:\n{result['output']}")
-        written.append(_write_json(out_dir / "parse" / f"{name}.json", {"recipe": name, "argv": argv, **result}))
+        written.append(
+            _write_json(out_dir / "parse" / f"{name}.json", {"recipe": name, "argv": argv, **result})
+        )
     written.append(
         _write_json(out_dir / "parse-errors.json", {k: {"argv": v, **cases[k]} for k, v in BAD_ARGVS.items()})
     )

@@ -142,8 +142,17 @@ def main() -> None:
     fields = []
     for field in dataclasses.fields(FinetuneConfig):
         default = None if field.default is dataclasses.MISSING else _plain(field.default)
-        annotation = field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
-        fields.append({"name": field.name, "annotation": annotation, "required": field.default is dataclasses.MISSING, "default": default})
+        annotation = (
+            field.type if isinstance(field.type, str) else getattr(field.type, "__name__", str(field.type))
+        )
+        fields.append(
+            {
+                "name": field.name,
+                "annotation": annotation,
+                "required": field.default is dataclasses.MISSING,
+                "default": default,
+            }
+        )
     result = {
         "fields": fields,
         "embodiment_tags": [member.name for member in EmbodimentTag],

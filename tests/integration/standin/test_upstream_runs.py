@@ -78,7 +78,8 @@ def log_dicts(text: str) -> list[dict[str, Any]]:
 def messages(text: str) -> list[str]:
     """Upstream's own lines groot-ops may see: logging at its level, the callback's copies, the end."""
     keep = re.compile(
-        r"( - (INFO|WARNING) - .*$)|(Copying (experiment config directory|processor directory|wandb_config\.json) .*$)"
+        r"( - (INFO|WARNING) - .*$)"
+        r"|(Copying (experiment config directory|processor directory|wandb_config\.json) .*$)"
         r"|(Current global step: \d+$)",
         re.MULTILINE,
     )
@@ -115,7 +116,7 @@ def test_a_run_prints_and_writes_what_upstream_does(dataset: Path, tmp_path: Pat
 
 
 def test_a_diverging_run_logs_like_upstream(dataset: Path, tmp_path: Path, launch) -> None:
-    summary, log, code, text = run_like_upstream("nan", dataset, tmp_path / "out", launch)
+    _summary, log, code, text = run_like_upstream("nan", dataset, tmp_path / "out", launch)
     assert code == 0, text
 
     def shape(dicts: list[dict[str, Any]]) -> list[tuple[bool, bool]]:
@@ -141,7 +142,10 @@ def test_a_crash_during_a_save_then_the_relaunch_behave_like_upstream(
     assert comparable_tree(tree(out)) == comparable_tree(again["tree"])
     if case == "crash_mid_save":
         # Gr00tTrainer.train reads the newest checkpoint's trainer_state.json: the relaunch fails on it.
-        needle = "FileNotFoundError: [Errno 2] No such file or directory: '<OUTPUT_DIR>/checkpoint-20/trainer_state.json'"
+        needle = (
+            "FileNotFoundError: [Errno 2] No such file or directory: "
+            "'<OUTPUT_DIR>/checkpoint-20/trainer_state.json'"
+        )
         assert needle in again_log and needle in text
     else:
         # It resumes from the checkpoint that lacks the processor files; that one stays so for good.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 from pathlib import Path
+
+import pytest
 
 from groot_ops.train.classify import classify
 
@@ -189,8 +189,8 @@ def test_a_sigkill_is_host_oom_only_with_evidence() -> None:
         ("AssertionError: Embodiment tag EmbodimentTag.NEW_EMBODIMENT already registered", "config"),
         # gr00t/data/dataset/lerobot_episode_loader.py
         ("AssertionError: Video data for ego_view has length 118 but dataframe has length 120", "data"),
-        ("AssertionError: /d/meta/stats.json does not exist for /d, please use gr00t/data/stats.py to generate it",
-         "data"),
+        ("AssertionError: /d/meta/stats.json does not exist for /d, please use gr00t/data/stats.py to "
+         "generate it", "data"),
         ("AssertionError: No valid trajectories found for dataset /d", "data"),
         # Something else asserted: its text, not "re-run the datasets stage".
         ("AssertionError: something upstream did not expect", "assertion"),
@@ -203,6 +203,9 @@ def test_assertions_are_classified_by_their_text(text: str, cls: str) -> None:
 
 
 def test_a_cut_short_checkpoint_under_the_trainer_is_its_own_retryable_class() -> None:
-    text = "[rank0]: FileNotFoundError: [Errno 2] No such file or directory: '/o/checkpoint-20/trainer_state.json'\n"
+    text = (
+        "[rank0]: FileNotFoundError: [Errno 2] No such file or directory: "
+        "'/o/checkpoint-20/trainer_state.json'\n"
+    )
     failure = classify(1, text)
     assert failure is not None and failure.cls == "checkpoint" and failure.retryable

@@ -1,4 +1,4 @@
-"""Progress parsing of real n1.6.1 output (recorded from upstream), other tqdm bars, NaN, and the loss plot."""
+"""Progress parsing of real n1.6.1 output (recorded from upstream), other bars, NaN, and the loss plot."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def test_upstream_run_output_gives_step_rate_and_the_logged_losses() -> None:
 
 
 def test_only_the_training_bar_is_progress() -> None:
-    """Before training: the base model's shards, the dataset bar and the stats bars (their totals are small)."""
+    """Before training: the base model's shards, the dataset bar, the stats bars (with small totals)."""
     parser = LogParser(max_steps=2)
     parser.feed(tqdm_output(2, "Loading checkpoint shards", upto=2))
     parser.flush()  # tqdm's last redraw ends with the next \r
@@ -111,7 +111,10 @@ def test_log_dicts_with_nan_and_inf(text: str, expected: dict | None) -> None:
 
 
 def test_nan_loss_is_recorded_as_nonfinite() -> None:
-    text = " 25%|██▌       | 10/40 [00:05<00:15,  2.00it/s]{'loss': nan, 'grad_norm': nan, 'learning_rate': 9e-05}\n"
+    text = (
+        " 25%|██▌       | 10/40 [00:05<00:15,  2.00it/s]"
+        "{'loss': nan, 'grad_norm': nan, 'learning_rate': 9e-05}\n"
+    )
     prog = parse_text(text, max_steps=40)
     assert prog.nonfinite is not None and prog.nonfinite["step"] == 10 and math.isnan(prog.nonfinite["loss"])
 

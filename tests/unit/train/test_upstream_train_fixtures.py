@@ -82,7 +82,7 @@ def test_the_values_tyro_rejects_are_refused_or_rendered_the_way_tyro_accepts() 
     assert "--no-tune-llm" in argv and "false" not in argv
     # tyro: invalid choice 'unitree_g1' -- refused before launch.
     assert "invalid choice: 'unitree_g1'" in panel(errors["lowercase_embodiment"]["output"])[1]
-    with pytest.raises(Exception, match="launch_finetune.py takes the member name UNITREE_G1"):
+    with pytest.raises(Exception, match=r"launch_finetune\.py takes the member name UNITREE_G1"):
         load_spec({**base, "embodiment_tag": "unitree_g1"})
     # tyro parses a bare --color_jitter_params as {}: refused before launch.
     assert fixture("parse-spellings")["bare_color_jitter"]["parsed"]["color_jitter_params"] == {}

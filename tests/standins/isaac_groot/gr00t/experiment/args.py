@@ -88,7 +88,9 @@ def _convert(name: str, kind: str, values: list[str]) -> object:
         names = [member.name for member in EmbodimentTag]
         if raw not in names:
             choices = ", ".join(repr(n) for n in names)
-            raise ParseError("Parsing error", f"Argument {flag}: invalid choice: {raw!r} (choose from {choices})")
+            raise ParseError(
+                "Parsing error", f"Argument {flag}: invalid choice: {raw!r} (choose from {choices})"
+            )
         return EmbodimentTag[raw]
     converters: dict[str, typing.Callable[[str], object]] = {"int": int, "float": float, "str": str}
     try:

@@ -55,7 +55,9 @@ def save_config(config: FinetuneConfig, cfg_dir: Path, output_dir: Path, experim
         tmp = cfg_dir / f".{name}.{os.getpid()}.tmp"
         tmp.write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in sorted(values.items())))
         tmp.replace(cfg_dir / name)
-    _write_json(output_dir / "wandb_config.json", {"project": config.wandb_project, "run_id": experiment_name})
+    _write_json(
+        output_dir / "wandb_config.json", {"project": config.wandb_project, "run_id": experiment_name}
+    )
 
 
 def _load_base_model(base_model_path: str) -> None:
@@ -98,7 +100,8 @@ def _refuse_stale_stats(dataset_root: Path) -> None:
             from groot_ops.errors import InputError
 
             raise InputError(
-                "refusing stale normalization statistics: " + "; ".join(problems), path=str(meta / "stats.json")
+                "refusing stale normalization statistics: " + "; ".join(problems),
+                path=str(meta / "stats.json"),
             )
 
 
@@ -137,7 +140,9 @@ def run(config: FinetuneConfig) -> None:
 
     setup_logging(rank)
     if config.embodiment_tag is not EmbodimentTag.UNITREE_G1:
-        raise ValueError(f"groot-ops stand-in: only UNITREE_G1 is implemented, got {config.embodiment_tag.name}")
+        raise ValueError(
+            f"groot-ops stand-in: only UNITREE_G1 is implemented, got {config.embodiment_tag.name}"
+        )
     # gr00t/experiment/experiment.py run: --experiment_name appends a sub-directory.
     if config.experiment_name is None:
         output_dir = Path(config.output_dir)

@@ -6,9 +6,10 @@ GROOT_STANDIN_CRASH_DURING_SAVE   die after writing a checkpoint's weights, befo
 GROOT_STANDIN_CRASH_BEFORE_PROCESSOR_COPY  die after a checkpoint's trainer_state.json (and the rotation),
                                   before CheckpointFormatCallback copies the processor files in
 GROOT_STANDIN_NAN_FROM_STEP       the loss is NaN from this optimizer step on (a diverging run)
-GROOT_STANDIN_CRASH_AT_SAVE       the save step at which the two CRASH_*SAVE*/PROCESSOR knobs fire (default: first)
+GROOT_STANDIN_CRASH_AT_SAVE       the save step at which the two knobs above fire (default: the first save)
 GROOT_STANDIN_STEP_SLEEP_S        sleep this long in every step (slow training)
-GROOT_STANDIN_FAIL                cuda_oom | host_oom | disk_full | nccl_timeout: fail like the real thing,
+GROOT_STANDIN_FAIL                cuda_oom | host_oom | disk_full | nccl_timeout | flash_attention: fail like
+                                  the real thing,
                                   at GROOT_STANDIN_CRASH_AT_STEP if set, else at the first step
 """
 
@@ -93,11 +94,17 @@ def _nccl_timeout(rank: int) -> None:
     )
 
 
+def _flash_attention(rank: int) -> None:
+    # gr00t/model/modules/eagle_backbone.py EagleBackbone: the model config asks for flash attention.
+    raise AssertionError("nvidia/Eagle-Block2A-2B-v2 requires flash attention by default")
+
+
 FAILURES = {
     "cuda_oom": _cuda_oom,
     "host_oom": _host_oom,
     "disk_full": _disk_full,
     "nccl_timeout": _nccl_timeout,
+    "flash_attention": _flash_attention,
 }
 
 

@@ -172,7 +172,8 @@ class Gr00tTrainer:
             state_np = data.state[rows]
             target = self.setup.normalizer.action_targets(data.action_chunks(rows), state_np)
             prediction = ddp(
-                torch.from_numpy(self.setup.normalizer.state(state_np)), torch.from_numpy(data.task_index[rows])
+                torch.from_numpy(self.setup.normalizer.state(state_np)),
+                torch.from_numpy(data.task_index[rows]),
             )
             loss = torch.nn.functional.mse_loss(prediction, torch.from_numpy(target))
             if faults.nan_loss(step):
@@ -243,7 +244,9 @@ class Gr00tTrainer:
             self._log(
                 {
                     "train_runtime": round(runtime, 4),
-                    "train_samples_per_second": round(done_here * cfg.global_batch_size / max(runtime, 1e-9), 3),
+                    "train_samples_per_second": round(
+                        done_here * cfg.global_batch_size / max(runtime, 1e-9), 3
+                    ),
                     "train_steps_per_second": round(done_here / max(runtime, 1e-9), 3),
                     "train_loss": total_loss / max(1, done_here),
                 },
@@ -295,7 +298,11 @@ class Gr00tTrainer:
             "args": self.setup.run_info["args"],
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "rng": {"python": random.getstate(), "numpy": np.random.get_state(), "cpu": torch.get_rng_state()},
+            "rng": {
+                "python": random.getstate(),
+                "numpy": np.random.get_state(),
+                "cpu": torch.get_rng_state(),
+            },
             "trainer_state": self._trainer_state(step),
         }
         output_dir = self.setup.output_dir

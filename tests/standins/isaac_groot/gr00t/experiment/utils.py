@@ -14,8 +14,8 @@ class CheckpointFormatCallback:
         self.processor_dir = processor_dir
 
     def on_save(self, output_dir: Path, global_step: int, *, is_world_process_zero: bool) -> None:
-        # gr00t/experiment/utils.py CheckpointFormatCallback.on_save: rank 0, after trainer_state.json (and the
-        # rotation); experiment_cfg/, then the processor files, then wandb_config.json, each announced.
+        # gr00t/experiment/utils.py CheckpointFormatCallback.on_save: rank 0, after trainer_state.json (and
+        # the rotation); experiment_cfg/, then the processor files, then wandb_config.json, each announced.
         if not is_world_process_zero:
             return
         checkpoint_dir = output_dir / f"checkpoint-{global_step}"
