@@ -157,6 +157,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
     training = outcome.recorder.training.get(status["host"]) if status["host"] else None
     if training is not None:
         print(f"Training on {training.host}: {progress_bar(training)}")
+        if training.failure and str(training.state or "").startswith("failed:"):
+            failure = training.failure
+            print(f"Failure: {failure.get('class')}: {failure.get('message')}")
+            print(f"Advice: {failure.get('advice')}")
+        if training.nonfinite:
+            print(f"NaN/inf at step {training.nonfinite.get('step')}")
+        if training.note:
+            print(training.note)
     else:
         print("Training: no run found")
     if status["disk_free_bytes"] is not None:

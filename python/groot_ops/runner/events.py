@@ -39,6 +39,10 @@ class TrainingProgress:
     loss: float | None
     it_s: float | None
     eta_s: float | None
+    # A failed run's class/message/advice, the first NaN/inf entry, and a finished run's data drift note.
+    failure: dict[str, Any] | None = None
+    nonfinite: dict[str, Any] | None = None
+    note: str | None = None
 
 
 def _result_message(res: dict[str, Any]) -> str:
@@ -73,6 +77,11 @@ def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None
         loss=num("loss"),
         it_s=num("it_s"),
         eta_s=num("eta_s"),
+        failure=status.get("failure") if isinstance(status.get("failure"), dict) else None,
+        nonfinite=status.get("nonfinite") if isinstance(status.get("nonfinite"), dict) else None,
+        note=(status.get("data_drift") or {}).get("note")
+        if isinstance(status.get("data_drift"), dict)
+        else None,
     )
 
 
