@@ -199,7 +199,12 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
     # Node 2 with a checkpoint directory of its own: refused before launch (under ZeRO-2 only global rank 0
     # writes trainer_state.json and rotates, so node 2 could never resume and would fill its disk).
     inventory(finetune_output_dir=str(node1 / "checkpoints" / "it-train"))
-    refused = stage.run("playbooks/train.yml", wait=True)
+    try:
+        refused = stage.run("playbooks/train.yml", wait=True)
+    finally:
+        # Should a node have launched anyway, it would wait at the rendezvous: never leave it behind.
+        for root in (stage.workspace / "runs", node1 / "runs"):
+            supervisor.stop(root, "it-train")
     assert refused.rc != 0
     assert (
         "training node trainer-2 does not share the checkpoint directory with the first node trainer-1"
