@@ -82,46 +82,18 @@ def _prepare_dataset(config: FinetuneConfig, *, rank: int, barrier):
     # generates missing stats and rewrites meta/relative_stats.json at every launch, then all ranks wait.
     for _spec in tqdm([dataset_root], total=1, desc="Initializing datasets"):
         loaded = load_dataset(dataset_root)
-        _refuse_stale_stats(dataset_root)
         if rank == 0:
             _rewrite_stats(loaded, config.embodiment_tag)
         barrier()
     return loaded
 
 
-def _refuse_stale_stats(dataset_root: Path) -> None:
-    """The stand-in's own guard (gr00t.data.stats.stale_stats_problems; upstream would reuse them)."""
-    from gr00t.data.stats import stale_stats_problems
-
-    meta = dataset_root / "meta"
-    if (meta / "stats.json").is_file() and (meta / "relative_stats.json").is_file():
-        problems = stale_stats_problems(dataset_root)
-        if problems:
-            from groot_ops.errors import InputError
-
-            raise InputError(
-                "refusing stale normalization statistics: " + "; ".join(problems),
-                path=str(meta / "stats.json"),
-            )
-
-
 def _rewrite_stats(dataset, embodiment_tag: EmbodimentTag) -> None:
-    """gr00t.data.stats.generate_stats then generate_rel_stats(dataset_path, embodiment_tag), as upstream.
-
-    The data engineer's stand-in ``gr00t.data.stats`` provides upstream's signatures; until it does, the
-    older helpers there write whichever stats file is missing (no rewrite of an existing one).
-    """
-    import inspect
-
+    """gr00t.data.stats.generate_stats, then generate_rel_stats(dataset_path, embodiment_tag), as upstream."""
     from gr00t.data import stats
 
-    rel = getattr(stats, "generate_rel_stats", None)
-    params = list(inspect.signature(rel).parameters) if rel else []
-    if params[:2] == ["dataset_path", "embodiment_tag"]:
-        stats.generate_stats(dataset.root)
-        stats.generate_rel_stats(dataset.root, embodiment_tag)
-        return
-    stats.generate_missing_stats(dataset, log=logging.info)
+    stats.generate_stats(dataset.root)
+    stats.generate_rel_stats(dataset.root, embodiment_tag)
 
 
 def run(config: FinetuneConfig) -> None:
