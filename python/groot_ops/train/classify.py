@@ -242,5 +242,17 @@ def classify(exit_code: int | None, log_tail: str, *, oom_kills: str | None = No
             False,
             exit_code,
         )
-    last = next((_clean(line).strip() for line in reversed(lines) if line.strip()), "")
+    last = next((_clean(line).strip() for line in reversed(_trainer_lines(lines)) if line.strip()), "")
     return Failure("unknown", last or f"exit code {exit_code}", ADVICE["unknown"], False, exit_code)
+
+
+_TORCHRUN_FAILED = re.compile(r"torch/distributed/elastic/multiprocessing/api\.py:\d+\] failed \(exitcode")
+
+
+def _trainer_lines(lines: list[str]) -> list[str]:
+    """The trainer's own output: without the supervisor's notes and torchrun's closing failure report."""
+    own = [line for line in lines if not line.startswith("[groot-ops supervisor")]
+    for i, line in enumerate(own):
+        if _TORCHRUN_FAILED.search(line):
+            return own[:i]
+    return own

@@ -24,15 +24,21 @@ class OutputPump:
         self._tail_len = 0
         self._handle = log_path.open("ab")
         self._reader: threading.Thread | None = None
+        self._at_line_start = True
 
     def note(self, message: str) -> None:
-        """A supervisor line in train.log (and the tail), timestamped."""
-        self.record(f"[groot-ops supervisor {time.strftime('%H:%M:%S')}] {message}\n".encode())
+        """A supervisor line in train.log (and the tail), timestamped, on a line of its own."""
+        with self.lock:
+            # tqdm leaves its bar without a newline: start a new line rather than glue the note to it.
+            lead = "" if self._at_line_start else "\n"
+        self.record(f"{lead}[groot-ops supervisor {time.strftime('%H:%M:%S')}] {message}\n".encode())
 
     def record(self, chunk: bytes) -> None:
         with self.lock:
             self._handle.write(chunk)
             self._handle.flush()
+            if chunk:
+                self._at_line_start = chunk.endswith(b"\n")
             self._tail.append(chunk)
             self._tail_len += len(chunk)
             while self._tail_len > TAIL_BYTES and len(self._tail) > 1:

@@ -209,3 +209,14 @@ def test_a_cut_short_checkpoint_under_the_trainer_is_its_own_retryable_class() -
     )
     failure = classify(1, text)
     assert failure is not None and failure.cls == "checkpoint" and failure.retryable
+
+
+def test_an_unknown_failure_quotes_the_trainer_not_torchrun_or_the_supervisor() -> None:
+    log = (
+        "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights (test knob)\n"
+        + TORCHRUN_SUMMARY.format(code=1, traceback="To enable traceback see ...")
+        + "[groot-ops supervisor 22:39:29] torchrun exited with code 1\n"
+    )
+    failure = classify(1, log)
+    assert failure is not None and failure.cls == "unknown"
+    assert failure.message == "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights (test knob)"

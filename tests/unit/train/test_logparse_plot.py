@@ -163,3 +163,16 @@ def test_loss_plot_covers_the_whole_run_and_marks_resumes_failures_and_nan(tmp_p
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not write_loss_plot(run_history(tmp_path / "none", []), tmp_path / "none.png", title="t")
     assert not (tmp_path / "none.png").exists()
+
+
+def test_supervisor_notes_never_glue_to_a_bar(tmp_path: Path) -> None:
+    from groot_ops.train.pump import OutputPump
+
+    pump = OutputPump(tmp_path / "train.log", LogParser(max_steps=40))
+    pump.record(b" 52%|#####     | 21/40 [00:04<00:04,  4.71it/s]")
+    pump.note("stopping the trainer")
+    pump.note("again")
+    pump.close()
+    lines = (tmp_path / "train.log").read_text().splitlines()
+    assert lines[0].endswith("4.71it/s]") and lines[1].endswith("stopping the trainer")
+    assert lines[2].endswith("] again") and len(lines) == 3
