@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# Thin adapter: launch/resume/stop/status live in groot_ops.train.supervisor on the managed host.
+# Thin adapter: launch/resume/stop/status live in groot_ops.train.control on the managed host.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -10,12 +10,15 @@ description:
   - With O(state=started), launches C(torchrun gr00t/experiment/launch_finetune.py) for a recipe under a
     detached supervisor (own session, survives the connection) and returns at once. The supervisor keeps
     a run directory O(runs_root)/O(recipe) with C(cmdline.json), C(pid), C(train.log), C(exit_code) and
-    C(status.json), and the workstation lock O(runs_root)/C(active.json).
+    C(status.json), C(attempts.json) and, for a new run, C(launch.json) (its provenance), and the
+    workstation lock O(runs_root)/C(active.json).
   - Re-running the same recipe is a true resume from the newest complete checkpoint in O(output_dir)
     (half-written checkpoints are moved to a quarantine directory first); a finished run or one already
     training is a no-op; while another recipe trains on the host the launch is refused, naming it.
   - O(state=status) returns the run's status; O(state=finished) does the same but fails when the run
     failed or stopped, and returns C(finished) for an C(until) loop; O(state=stopped) stops the run.
+  - A finished run whose dataset changed since its launch is reported as trained on older data (C(msg),
+    C(status.trained_on_older_data)); it is never relaunched silently.
   - Needs the C(groot_ops) Python package on the managed host.
 version_added: "0.1.0"
 author: groot-ops maintainers
@@ -109,7 +112,9 @@ options:
     description: Where incomplete checkpoints are moved; default C(<output_dir>/../.quarantine/<recipe>).
     type: path
   checkpoint_bytes:
-    description: Expected checkpoint size for the disk check before the first checkpoint exists.
+    description:
+      - Expected checkpoint size for the disk check before the first checkpoint exists (the finetune role
+        passes the size preflight budgets with); later checks learn it from the newest checkpoint.
     type: int
     default: 0
   retry_backoff_s:
@@ -125,6 +130,16 @@ options:
   groot_ops_dirty:
     description: Whether the controller's groot-ops tree had uncommitted changes at launch (recorded too).
     type: bool
+  datasets_provenance:
+    description:
+      - The datasets role's provenance file of the recipe (dataset repos, revisions and commit SHAs). Its
+        datasets are recorded in the run's C(launch.json) when a new run is launched (not on resumes).
+    type: path
+  base_model_revision:
+    description:
+      - The base model's pinned revision, recorded in C(launch.json); unset, the commit the local HF cache
+        resolves C(main) to, when the cache holds the model.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -188,8 +203,9 @@ running_recipe:
   returned: when refused
   type: str
 status:
-  description: C(status.json) of the run (state, step, max_steps, loss, learning_rate, it_s, eta_s,
-    last_checkpoint, disk_free_bytes, loss_plot, failure).
+  description: C(status.json) of the run (state, step, max_steps, loss, learning_rate, grad_norm, it_s,
+    eta_s, phase, nonfinite, saving_checkpoint, last_checkpoint, last_servable_checkpoint, disk_free_bytes,
+    loss_plot, failure; trained_on_older_data and data_drift for a finished run).
   returned: always
   type: dict
 summary:
@@ -232,11 +248,13 @@ SPEC_KEYS = (
     "retry_backoff_s",
     "groot_ops_commit",
     "groot_ops_dirty",
+    "datasets_provenance",
+    "base_model_revision",
 )
 
 
-def _status_result(module, supervisor, progress_line, params) -> dict:
-    status = call_groot(module, supervisor.status, params["runs_root"], params["recipe"])
+def _status_result(module, control, progress_line, params) -> dict:
+    status = call_groot(module, control.status, params["runs_root"], params["recipe"])
     state = str(status.get("state", ""))
     result = {
         "changed": False,
@@ -288,26 +306,28 @@ def main() -> None:
             "retry_backoff_s": {"type": "float", "default": 5.0},
             "groot_ops_commit": {"type": "str"},
             "groot_ops_dirty": {"type": "bool"},
+            "datasets_provenance": {"type": "path"},
+            "base_model_revision": {"type": "str"},
         },
         required_if=[
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),
         ],
     )
-    from groot_ops.train import supervisor
+    from groot_ops.train import control
     from groot_ops.train.summary import progress_line
 
     params = module.params
     if params["state"] in ("status", "finished"):
-        finish(module, _status_result(module, supervisor, progress_line, params))
+        finish(module, _status_result(module, control, progress_line, params))
     if params["state"] == "stopped":
         result = call_groot(
-            module, supervisor.stop, params["runs_root"], params["recipe"], check=module.check_mode
+            module, control.stop, params["runs_root"], params["recipe"], check=module.check_mode
         )
         finish(module, result)
     spec = {key: params[key] for key in SPEC_KEYS if params.get(key) is not None}
     spec.setdefault("python", sys.executable)
     secrets = {str(k): str(v) for k, v in (params["secrets"] or {}).items()}
-    result = call_groot(module, supervisor.start, spec, check=module.check_mode, secrets=secrets)
+    result = call_groot(module, control.start, spec, check=module.check_mode, secrets=secrets)
     result["node"] = os.uname().nodename
     if result.get("action") == "refused":
         module.fail_json(**{k: v for k, v in result.items() if k != "diff"})

@@ -180,6 +180,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"Training on {training.host}: {progress_bar(training)}")
         for line in failure_lines(training):
             print(f"  {line}")
+        if training.nonfinite:
+            print(f"  NaN/inf at step {training.nonfinite.get('step')}")
+        if training.note:
+            print(f"  {training.note}")
     elif outcome.rc != 0:
         # The status run itself failed: say why instead of claiming there is no training run.
         print("Training: unknown, the status run failed (below)")

@@ -35,9 +35,9 @@ def _load_spec(path: str) -> dict[str, Any]:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from groot_ops.train import supervisor
+    from groot_ops.train import control
 
-    result = supervisor.start(_load_spec(args.spec), check=args.check)
+    result = control.start(_load_spec(args.spec), check=args.check)
     line = f"{result['recipe']}: {result['action']}"
     if result.get("msg"):
         line += f" ({result['msg']})"
@@ -46,17 +46,17 @@ def _start(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from groot_ops.train import supervisor
+    from groot_ops.train import control
 
-    result = supervisor.status(args.runs_root, args.recipe)
+    result = control.status(args.runs_root, args.recipe)
     emit(result, args.json, progress_line(result), indent=2)
     return 1 if str(result.get("state", "")).startswith("failed:") else 0
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from groot_ops.train import supervisor
+    from groot_ops.train import control
 
-    result = supervisor.stop(args.runs_root, args.recipe, check=args.check)
+    result = control.stop(args.runs_root, args.recipe, check=args.check)
     emit(result, args.json, f"{args.recipe}: {result['action']}", indent=2)
     return 0
 

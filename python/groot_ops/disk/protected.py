@@ -52,9 +52,10 @@ class ProtectedSet:
 
 
 def build_protected_set(config: DiskGuardConfig) -> ProtectedSet:
-    """Base model cache, running runs' output dirs and the newest complete checkpoint of finished runs,
+    """Base model cache, running runs' output dirs and the newest resumable and servable checkpoints of
+    finished runs,
     exports, datasets in use, user paths."""
-    from groot_ops.disk.checkpoints import complete_checkpoints
+    from groot_ops.disk.checkpoints import newest_complete
 
     entries: list[tuple[str, str]] = []
     if config.hf_cache:
@@ -67,9 +68,10 @@ def build_protected_set(config: DiskGuardConfig) -> ProtectedSet:
             # A save may be in flight in there; no step has any business inside a running run.
             entries.append((run.output_dir, "output dir of a running run"))
             continue
-        complete = complete_checkpoints(Path(run.output_dir))
-        if complete:
-            entries.append((str(complete[-1]), "newest complete checkpoint"))
+        # The newest resumable and the newest servable checkpoint (they differ after a crash between
+        # trainer_state.json and the processor copy): resume needs one, publish the other.
+        for newest in newest_complete(Path(run.output_dir)):
+            entries.append((str(newest), "newest complete checkpoint"))
     if config.exports_dir:
         entries.append((config.exports_dir, "exported models"))
     entries.extend((p, "dataset in use") for p in config.datasets_in_use)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from groot_ops.disk.checkpoints import complete_checkpoints
+from groot_ops.disk.checkpoints import complete_for_any, newest_complete
 from groot_ops.disk.config import DiskGuardConfig
 from groot_ops.disk.protected import ProtectedPathError, ProtectedSet, remove_paths
 
@@ -276,8 +276,11 @@ def step_finished_runs(ctx: StepContext) -> StepResult:
         return result
     candidates: list[tuple[int, Path]] = []
     for run in finished:
-        complete = complete_checkpoints(Path(run.output_dir))
-        candidates.extend((int(p.name.split("-")[1]), p) for p in complete[: -run.retention])
+        output = Path(run.output_dir)
+        complete = complete_for_any(output)
+        # Never the newest resumable or servable one, whatever the retention says.
+        keep = {*complete[-run.retention :], *newest_complete(output)}
+        candidates.extend((int(p.name.split("-")[1]), p) for p in complete if p not in keep)
     for _, path in sorted(candidates):
         if ctx.satisfied():
             break

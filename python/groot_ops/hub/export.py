@@ -7,51 +7,37 @@ original runbook exported too little, a naive copy exports 10+ GB too much.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from groot_ops.atomic import link_or_copy, staged_directory
 from groot_ops.errors import InputError
+from groot_ops.train.checkpoints import (
+    CHECKPOINT_NAME,
+    INDEX_FILE,
+    MODEL_CONFIG,
+    PROCESSOR_FILES,
+    SERVABLE,
+    latest_complete,
+    missing_files,
+    weight_files,
+)
 
-INDEX = "model.safetensors.index.json"
-REQUIRED_FILES = ("config.json", INDEX, "processor_config.json", "statistics.json", "embodiment_id.json")
+INDEX = INDEX_FILE
 OPTIONAL_DIRS = ("experiment_cfg",)
 # Written next to the export by the model card step; an export re-run keeps them.
 CARD_FILES = ("README.md", "loss_curve.png")
-CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
-
-
-def shards_in_index(checkpoint: Path) -> list[str]:
-    index = checkpoint / INDEX
-    try:
-        weight_map = json.loads(index.read_text())["weight_map"]
-    except FileNotFoundError:
-        raise InputError("checkpoint has no shard index", path=str(index)) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"unreadable shard index ({exc})", path=str(index)) from None
-    if not isinstance(weight_map, dict) or not weight_map:
-        raise InputError("shard index has an empty weight_map", path=str(index))
-    return sorted(set(weight_map.values()))
+CHECKPOINT_RE = CHECKPOINT_NAME
 
 
 def missing_for_inference(checkpoint: Path) -> list[str]:
-    """Names of files the server needs that ``checkpoint`` lacks (empty list: exportable)."""
-    missing = [name for name in REQUIRED_FILES if not (checkpoint / name).is_file()]
-    if (checkpoint / INDEX).is_file():
-        missing += [s for s in shards_in_index(checkpoint) if not (checkpoint / s).is_file()]
-    return missing
-
-
-def is_complete(checkpoint: Path) -> bool:
-    """The contract's completeness rule: trainer_state.json and every indexed shard exist."""
-    return (checkpoint / "trainer_state.json").is_file() and not missing_for_inference(checkpoint)
+    """What the server needs that ``checkpoint`` lacks (empty: exportable): the one completeness rule."""
+    return missing_files(checkpoint, SERVABLE)
 
 
 def choose_checkpoint(output_dir: str | os.PathLike[str], step: int | None = None) -> Path:
-    """``checkpoint-<step>`` of ``output_dir``, or by default the newest complete one."""
+    """``checkpoint-<step>`` of ``output_dir``, or by default the newest servable one."""
     root = Path(output_dir)
     if CHECKPOINT_RE.match(root.name):
         return root
@@ -62,13 +48,10 @@ def choose_checkpoint(output_dir: str | os.PathLike[str], step: int | None = Non
         if not chosen.is_dir():
             raise InputError(f"no checkpoint for step {step}", path=str(chosen))
         return chosen
-    numbered = sorted(
-        (int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := CHECKPOINT_RE.match(p.name))
-    )
-    for _, path in reversed(numbered):
-        if is_complete(path):
-            return path
-    raise InputError("no complete checkpoint-N directory to export", path=str(root))
+    found = latest_complete(root, SERVABLE)
+    if found is None:
+        raise InputError("no complete (servable) checkpoint-N directory to export", path=str(root))
+    return found
 
 
 def plan_export(checkpoint: Path) -> dict[str, Path]:
@@ -78,11 +61,12 @@ def plan_export(checkpoint: Path) -> dict[str, Path]:
     missing = missing_for_inference(checkpoint)
     if missing:
         raise InputError(f"checkpoint is incomplete, missing: {', '.join(missing)}", path=str(checkpoint))
-    shards = shards_in_index(checkpoint)
+    shards = weight_files(checkpoint)
     stray = sorted(p.name for p in checkpoint.glob("model-*.safetensors") if p.name not in shards)
     if stray:
         raise InputError(f"shards not named in {INDEX}: {', '.join(stray)}", path=str(checkpoint))
-    plan = {name: checkpoint / name for name in (*REQUIRED_FILES, *shards)}
+    index = (INDEX,) if (checkpoint / INDEX).is_file() else ()
+    plan = {name: checkpoint / name for name in (MODEL_CONFIG, *index, *PROCESSOR_FILES, *shards)}
     for folder in OPTIONAL_DIRS:
         for path in sorted((checkpoint / folder).rglob("*")):
             if path.is_file():

@@ -53,6 +53,9 @@ class TrainingProgress:
     # status.json's `failure` of a failed run: {"class", "message", "advice", ...}.
     failure: dict[str, Any] | None = None
     loss_plot: str | None = None
+    # The first NaN/inf entry and a finished run's data drift note ("trained on older data").
+    nonfinite: dict[str, Any] | None = None
+    note: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -95,6 +98,10 @@ def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None
         eta_s=num("eta_s"),
         failure=failure if isinstance(failure, dict) else None,
         loss_plot=plot if isinstance(plot, str) else None,
+        nonfinite=status.get("nonfinite") if isinstance(status.get("nonfinite"), dict) else None,
+        note=(status.get("data_drift") or {}).get("note")
+        if isinstance(status.get("data_drift"), dict)
+        else None,
     )
 
 

@@ -1,31 +1,16 @@
-"""The torchrun command line for a spec (contract section 5: flag names, --num_gpus = world size)."""
+"""The torchrun command line for a spec: launch_finetune.py with typed flags, --num_gpus = world size."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
+from groot_ops.train.flags import flag_args
 from groot_ops.train.spec import TrainSpec
 
 LAUNCH_SCRIPT = "gr00t/experiment/launch_finetune.py"
 # Fragmentation is the usual cause of OOM late in N1.6 runs; the original runbook exported this by hand.
 ALLOC_CONF = "expandable_segments:True"
-
-
-def _flag_args(name: str, value: Any) -> list[str]:
-    if isinstance(value, bool):
-        # tyro spells booleans as --flag / --no-flag, kebab-case.
-        kebab = name.replace("_", "-")
-        return [f"--{kebab}" if value else f"--no-{kebab}"]
-    if isinstance(value, dict):
-        pairs: list[str] = []
-        for key, item in value.items():
-            pairs += [str(key), str(item)]
-        return [f"--{name}", *pairs]
-    if isinstance(value, (list, tuple)):
-        return [f"--{name}", *(str(v) for v in value)]
-    return [f"--{name}", str(value)]
 
 
 def torchrun_argv(spec: TrainSpec) -> list[str]:
@@ -60,7 +45,7 @@ def torchrun_argv(spec: TrainSpec) -> list[str]:
         str(spec.world_size),
     ]
     for name in sorted(spec.flags):
-        argv += _flag_args(name, spec.flags[name])
+        argv += flag_args(name, spec.flags[name])
     return argv
 
 

@@ -14,12 +14,16 @@ from typing import Any
 from groot_ops.atomic import write_json
 
 LOCK_NAME = "active.json"
-SUPERVISOR_MODULE = "groot_ops.train.supervise"
+SUPERVISOR_MODULE = "groot_ops.train.run_loop"
+# The module name older groot-ops releases ran the supervisor under: a run it still owns holds the lock.
+LEGACY_SUPERVISOR_MODULES = ("groot_ops.train.supervise",)
 # A lock written by start() before the supervisor's pid is known stays valid this long.
 STARTING_GRACE_S = 60.0
 
 
 class RunFiles:
+    SECRETS = "secrets.json"
+
     def __init__(self, runs_root: str | os.PathLike[str], recipe: str) -> None:
         self.runs_root = Path(runs_root)
         self.recipe = recipe
@@ -51,7 +55,15 @@ class RunFiles:
 
     @property
     def secrets(self) -> Path:
-        return self.dir / "secrets.json"
+        return self.dir / self.SECRETS
+
+    @property
+    def attempts(self) -> Path:
+        return self.dir / "attempts.json"
+
+    @property
+    def launch(self) -> Path:
+        return self.dir / "launch.json"
 
     @property
     def plot(self) -> Path:
@@ -87,7 +99,7 @@ def supervisor_alive(pid: int | None) -> bool:
         return False
     if stat.rsplit(")", 1)[-1].split()[0] == "Z":
         return False  # a zombie waiting for its parent is finished
-    return SUPERVISOR_MODULE.encode() in cmdline
+    return any(name.encode() in cmdline for name in (SUPERVISOR_MODULE, *LEGACY_SUPERVISOR_MODULES))
 
 
 def lock_path(runs_root: str | os.PathLike[str]) -> Path:

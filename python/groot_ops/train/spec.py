@@ -10,34 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from groot_ops.errors import ConfigError
+from groot_ops.train.flags import check_embodiment_tag, flag_value, normalize_flags
 
-# launch_finetune.py flags a recipe may set (contract section 5). The paths, the embodiment and
-# --num_gpus are not flags: the supervisor derives them so they cannot disagree with the spec.
-CONTRACT_FLAGS: frozenset[str] = frozenset(
-    {
-        "tune_llm",
-        "tune_visual",
-        "tune_projector",
-        "tune_diffusion_model",
-        "color_jitter_params",
-        "global_batch_size",
-        "dataloader_num_workers",
-        "learning_rate",
-        "gradient_accumulation_steps",
-        "save_steps",
-        "save_total_limit",
-        "max_steps",
-        "weight_decay",
-        "warmup_ratio",
-        "use_wandb",
-        "experiment_name",
-    }
-)
-DERIVED_FLAGS: frozenset[str] = frozenset(
-    {"base_model_path", "dataset_path", "embodiment_tag", "output_dir", "num_gpus"}
-)
-# Defaults of launch_finetune.py, used for the checks and the status when a recipe leaves a flag out.
-FLAG_DEFAULTS: dict[str, Any] = {"global_batch_size": 64, "save_steps": 1000, "max_steps": 10000}
 RECIPE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Names that look like credentials must come through the secrets file, never through ``env``.
@@ -77,6 +51,10 @@ class TrainSpec:
     # does not make a running or finished run look changed.
     groot_ops_commit: str | None = None
     groot_ops_dirty: bool | None = None
+    # The datasets role's provenance file of this recipe (dataset repos, revisions, SHAs) and the base
+    # model's pinned revision, both recorded in launch.json when a new run is launched.
+    datasets_provenance: str | None = None
+    base_model_revision: str | None = None
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -84,7 +62,8 @@ class TrainSpec:
         return self.nnodes * self.nproc_per_node
 
     def flag(self, name: str) -> Any:
-        return self.flags.get(name, FLAG_DEFAULTS.get(name))
+        """The flag's effective value: the recipe's, else launch_finetune.py's default."""
+        return flag_value(self.flags, name)
 
     @property
     def max_steps(self) -> int:
@@ -149,8 +128,12 @@ def load_spec(data: dict[str, Any]) -> TrainSpec:
                     values[name] = int(str(value))
                 except ValueError:
                     raise _fail(f"'{name}' must be an integer, got {value!r}") from None
-    flags = dict(values.get("flags") or {})
-    values["flags"] = flags
+    raw_flags = values.get("flags") or {}
+    if not isinstance(raw_flags, dict):
+        raise _fail(f"'flags' must be a mapping, got {type(raw_flags).__name__}")
+    # Typed like upstream's tyro config, before anything is launched (errors name the recipe and key).
+    values["flags"] = normalize_flags(recipe, raw_flags)
+    values["embodiment_tag"] = check_embodiment_tag(recipe, values.get("embodiment_tag", "UNITREE_G1"))
     env = {str(k): str(v) for k, v in (values.get("env") or {}).items()}
     values["env"] = env
     spec = TrainSpec(**values)
@@ -159,15 +142,6 @@ def load_spec(data: dict[str, Any]) -> TrainSpec:
 
 
 def _check(spec: TrainSpec) -> None:
-    bad = sorted(set(spec.flags) & DERIVED_FLAGS)
-    if bad:
-        raise _fail(f"flag(s) {', '.join(bad)} are set from the spec's own fields; remove them from flags")
-    unknown = sorted(set(spec.flags) - CONTRACT_FLAGS)
-    if unknown:
-        raise _fail(
-            f"flag(s) {', '.join(unknown)} are not launch_finetune.py flags of n1.6.1-release "
-            f"(known: {', '.join(sorted(CONTRACT_FLAGS))})"
-        )
     if spec.nnodes < 1 or spec.nproc_per_node < 1:
         raise _fail(f"nnodes ({spec.nnodes}) and nproc_per_node ({spec.nproc_per_node}) must be >= 1")
     if not 0 <= spec.node_rank < spec.nnodes:
@@ -184,14 +158,14 @@ def _check(spec: TrainSpec) -> None:
         raise _fail("max_retries must be >= 0")
     if spec.groot_ops_commit is not None and not isinstance(spec.groot_ops_commit, str):
         raise _fail(f"groot_ops_commit must be a string, got {spec.groot_ops_commit!r}")
+    for name in ("datasets_provenance", "base_model_revision"):
+        value = getattr(spec, name)
+        if value is not None and not isinstance(value, str):
+            raise _fail(f"{name} must be a string, got {value!r}")
     if spec.groot_ops_dirty is not None and not isinstance(spec.groot_ops_dirty, bool):
         raise _fail(f"groot_ops_dirty must be a boolean, got {spec.groot_ops_dirty!r}")
     if isinstance(spec.retry_backoff_s, bool) or not isinstance(spec.retry_backoff_s, (int, float)):
         raise _fail(f"retry_backoff_s must be a number, got {spec.retry_backoff_s!r}")
-    for name in ("global_batch_size", "save_steps", "max_steps"):
-        value = spec.flag(name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _fail(f"flag {name} must be a positive integer, got {value!r}")
     batch = int(spec.flag("global_batch_size"))
     if batch % spec.world_size:
         raise _fail(

@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 
-from groot_ops.train import checkpoints, supervisor
+from groot_ops.train import checkpoints
+from groot_ops.train import control as supervisor
 from tests.unit.disk.builders import age, commit, hf_repo, write_file
 
 pytestmark = pytest.mark.timeout(240)
@@ -72,7 +73,7 @@ class SmallDisk:
             with contextlib.suppress(ValueError, OSError):
                 pid = int(pid_file.read_text())
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                if b"groot_ops.train.supervise" in cmdline or b"torch.distributed.run" in cmdline:
+                if b"groot_ops.train.run_loop" in cmdline or b"torch.distributed.run" in cmdline:
                     os.killpg(pid, signal.SIGKILL)
         for _ in range(50):
             if subprocess.run(["umount", str(self.fs)], capture_output=True).returncode == 0:

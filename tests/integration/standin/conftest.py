@@ -64,7 +64,7 @@ def launch() -> Runner:
     """Run launch_finetune.py under torchrun (nproc processes) or plain python (nproc=0)."""
 
     def run(
-        argv: Sequence[str], *, nproc: int = 1, env: dict[str, str] | None = None
+        argv: Sequence[str], *, nproc: int = 1, env: dict[str, str] | None = None, merged: bool = False
     ) -> subprocess.CompletedProcess:
         if nproc:
             cmd = [str(TORCHRUN), "--nproc_per_node", str(nproc), "--master_addr", "127.0.0.1",
@@ -72,6 +72,11 @@ def launch() -> Runner:
         else:
             cmd = [sys.executable, str(LAUNCH), *argv]
         full_env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
+        if merged:
+            # One stream, as the supervisor reads it (stdout and stderr in the order they were written).
+            return subprocess.run(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=full_env, timeout=300
+            )
         return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300)
 
     return run

@@ -64,16 +64,16 @@ def test_crash_resume_rotation_and_same_result_as_uninterrupted(
     resumed = launch(base_flags(dataset, out))
     log = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, log
-    assert f"Resuming training from checkpoint {out / 'checkpoint-4'}" in log
-    assert f"Deleting older checkpoint [{out / 'checkpoint-2'}] due to args.save_total_limit" in log
+    assert f"Resuming from checkpoint {out / 'checkpoint-4'}" in log
     assert "6/6 [" in log and "it/s]" in log
-    assert "{'loss': " in log and "'grad_norm': " in log and "'learning_rate': " in log and "'epoch': " in log
     assert checkpoint_steps(out) == [4, 6]
     state = json.loads((out / "checkpoint-6" / "trainer_state.json").read_text())
-    assert state["global_step"] == 6 and state["log_history"][-1]["step"] == 6
+    # HF logs every logging_steps (10): six steps log nothing, as upstream.
+    assert state["global_step"] == 6 and state["log_history"] == []
     assert (out / "model.safetensors.index.json").is_file() and (
         out / "experiment_cfg" / "config.yaml"
     ).is_file()
+    assert not (out / "trainer_state.json").exists()  # save_model() writes no trainer state
 
     straight_out = tmp_path / "straight"
     straight = launch(base_flags(dataset, straight_out), nproc=0)
@@ -84,21 +84,6 @@ def test_crash_resume_rotation_and_same_result_as_uninterrupted(
         np.testing.assert_allclose(
             resumed_weights[name], straight_weights[name], rtol=1e-6, atol=1e-7, err_msg=name
         )
-
-
-def test_half_written_checkpoint_breaks_the_resume(dataset: Path, tmp_path: Path, launch) -> None:
-    out = tmp_path / "out"
-    killed = launch(
-        base_flags(dataset, out, max_steps=4), nproc=0, env={"GROOT_STANDIN_CRASH_DURING_SAVE": "1"}
-    )
-    assert killed.returncode != 0
-    half = out / "checkpoint-2"
-    assert (half / "model-00001-of-00001.safetensors").is_file() and not (
-        half / "trainer_state.json"
-    ).exists()
-    again = launch(base_flags(dataset, out, max_steps=4), nproc=0)
-    assert again.returncode != 0
-    assert f"Can't find a valid checkpoint at {half}" in again.stderr
 
 
 def test_two_processes_ddp_over_gloo(dataset: Path, tmp_path: Path, launch) -> None:
@@ -116,10 +101,13 @@ def test_two_processes_ddp_over_gloo(dataset: Path, tmp_path: Path, launch) -> N
     assert not (ckpt / "optimizer.pt").exists() and (ckpt / "trainer_state.json").is_file()
 
 
-def test_num_gpus_must_equal_world_size(dataset: Path, tmp_path: Path, launch) -> None:
-    result = launch(base_flags(dataset, tmp_path / "out", num_gpus=2), nproc=0)
+def test_batch_not_divisible_by_num_gpus_is_upstreams_assertion(
+    dataset: Path, tmp_path: Path, launch
+) -> None:
+    # gr00t/experiment/experiment.py warn_configs; upstream does not compare --num_gpus with the world size.
+    result = launch(base_flags(dataset, tmp_path / "out", global_batch_size=9, num_gpus=2), nproc=0)
     assert result.returncode != 0
-    assert "--num_gpus: 2 does not match the torchrun world size WORLD_SIZE=1" in result.stderr
+    assert "AssertionError: global_batch_size must be divisible by num_gpus" in result.stderr
 
 
 def test_stale_stats_are_reused_and_relative_stats_rewritten_like_upstream(

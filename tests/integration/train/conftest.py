@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from groot_ops.train import supervisor
+from groot_ops.train import control as supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STANDIN = REPO_ROOT / "tests" / "standins" / "isaac_groot"
@@ -105,7 +105,7 @@ class Runs:
                 with contextlib.suppress(ValueError, OSError):
                     pid = int(pid_file.read_text())
                     cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if b"groot_ops.train.supervise" in cmdline or b"torch.distributed.run" in cmdline:
+                    if b"groot_ops.train.run_loop" in cmdline or b"torch.distributed.run" in cmdline:
                         # Each leads its own session (start_new_session): kill that group only.
                         os.killpg(pid, signal.SIGKILL)
 

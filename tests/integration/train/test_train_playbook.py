@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from groot_ops.train import supervisor
+from groot_ops.train import control as supervisor
 from tests.ansible_helpers import REPO_ROOT, AnsibleResult, run_playbook, write_local_inventory
 from tests.integration.train.conftest import STANDIN, Runs
 
@@ -151,10 +151,16 @@ def test_refused_while_another_recipe_trains_then_config_error_fails_the_wait(
     finally:
         supervisor.stop(other["runs_root"], "other-recipe")
 
-    bad = stage.run("playbooks/train.yml", wait=True, embodiment_tag="UNITREE_G2")
+    # Refused before anything is launched, naming the recipe and the key.
+    bad = stage.run("playbooks/train.yml", wait=True, embodiment_tag="unitree_g1")
     assert bad.rc != 0
-    assert "training it-train is failed:config" in bad.output
-    assert "launch_finetune.py: error: --embodiment_tag: 'UNITREE_G2' is not one of" in bad.output
+    assert (
+        "recipe it-train: embodiment_tag 'unitree_g1' is not an Isaac-GR00T n1.6.1 embodiment" in bad.output
+    )
+    assert not (stage.workspace / "runs" / "it-train").exists()
+    typed = stage.run("playbooks/train.yml", extra_vars={"finetune_flags_override": {"tune_llm": "nope"}})
+    assert typed.rc != 0
+    assert "recipe it-train: training flag tune_llm must be a boolean" in typed.output
 
 
 def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset: Path) -> None:
@@ -169,27 +175,44 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
         "groot_engine_host": "engine-1",
     }
     node1 = stage.workspace / "node1"
-    hosts = {
-        "trainer-1": base,
-        "trainer-2": {
-            **base,
-            "finetune_runs_root": str(node1 / "runs"),
-            "finetune_output_dir": str(node1 / "checkpoints" / "it-train"),
-        },
-    }
-    stage.inventory.write_text(
-        yaml.safe_dump(
-            {
-                "all": {
-                    "vars": {"finetune_rdzv_port": port},
-                    "children": {
-                        "trainers": {"hosts": hosts},
-                        "workstations": {"hosts": {"engine-1": {"ansible_host": "127.0.0.1"}}},
-                    },
+
+    def inventory(**node1_vars: str) -> None:
+        # Each node has its own run directory (and lock); the checkpoint directory is what must be shared.
+        hosts = {
+            "trainer-1": base,
+            "trainer-2": {**base, "finetune_runs_root": str(node1 / "runs"), **node1_vars},
+        }
+        stage.inventory.write_text(
+            yaml.safe_dump(
+                {
+                    "all": {
+                        "vars": {"finetune_rdzv_port": port},
+                        "children": {
+                            "trainers": {"hosts": hosts},
+                            "workstations": {"hosts": {"engine-1": {"ansible_host": "127.0.0.1"}}},
+                        },
+                    }
                 }
-            }
+            )
         )
+
+    # Node 2 with a checkpoint directory of its own: refused before launch (under ZeRO-2 only global rank 0
+    # writes trainer_state.json and rotates, so node 2 could never resume and would fill its disk).
+    inventory(finetune_output_dir=str(node1 / "checkpoints" / "it-train"))
+    try:
+        refused = stage.run("playbooks/train.yml", wait=True)
+    finally:
+        # Should a node have launched anyway, it would wait at the rendezvous: never leave it behind.
+        for root in (stage.workspace / "runs", node1 / "runs"):
+            supervisor.stop(root, "it-train")
+    assert refused.rc != 0
+    assert (
+        "training node trainer-2 does not share the checkpoint directory with the first node trainer-1"
+        in (refused.output)
     )
+    assert not (stage.workspace / "runs" / "it-train").exists() and not (node1 / "runs" / "it-train").exists()
+
+    inventory()
     result = stage.run("playbooks/train.yml", wait=True)
     assert result.rc == 0, result.describe()
     assert "it-train on trainer-1: finished at step 20/20" in result.output, result.describe()
@@ -200,8 +223,7 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
         assert "--nnodes=2" in argv and f"--node_rank={rank}" in argv
         assert "--master_addr=127.0.0.1" in argv and f"--master_port={port}" in argv
         assert argv[argv.index("--num_gpus") + 1] == "2"
-    # Static rendezvous: the first host is global rank 0, so the checkpoints are on it, not on node 1.
-    assert (stage.workspace / "checkpoints" / "it-train" / "checkpoint-20" / "trainer_state.json").is_file()
-    # Node 1 keeps only its ranks' ZeRO shards there (no trainer_state.json), and they are never quarantined.
-    shard_dir = node1 / "checkpoints" / "it-train" / "checkpoint-20"
-    assert any(shard_dir.rglob("*optim_states.pt")) and not (shard_dir / "trainer_state.json").exists()
+    # One checkpoint directory for both nodes: global rank 0's trainer state and every rank's ZeRO shards.
+    ckpt = stage.workspace / "checkpoints" / "it-train" / "checkpoint-20"
+    assert (ckpt / "trainer_state.json").is_file()
+    assert len(list((ckpt / "global_step20").glob("*optim_states.pt"))) == 2

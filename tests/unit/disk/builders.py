@@ -57,9 +57,11 @@ def commit(n: int) -> str:
 
 
 def checkpoint(output_dir: Path, step: int, *, size: int = 4096, complete: bool = True) -> Path:
+    """A resumable checkpoint (weights, optimizer state, then trainer_state.json, HF Trainer's order)."""
     ckpt = output_dir / f"checkpoint-{step}"
     write_file(ckpt / "model.safetensors", size)
     (ckpt / "config.json").write_text("{}")
+    (ckpt / "optimizer.pt").write_bytes(b"\0" * 64)
     if complete:
         (ckpt / "trainer_state.json").write_text(json.dumps({"global_step": step}))
     return ckpt

@@ -138,3 +138,21 @@ def test_a_link_inside_a_deleted_dir_is_not_followed(tmp_path: Path) -> None:
     assert freed < 64 * 1024
     assert not junk.parent.exists()
     assert keep.stat().st_size == 64 * 1024
+
+
+def test_newest_servable_is_protected_when_the_newest_resumable_lacks_processor_files(
+    workspace: Path, base_config: dict[str, Any]
+) -> None:
+    """A crash after trainer_state.json, before the processor copy: resume and publish need different ones."""
+    from tests.checkpoint_factory import write_checkpoint
+
+    run = workspace / "checkpoints" / "fold"
+    write_checkpoint(run, 10)
+    servable = write_checkpoint(run, 20)
+    resumable = write_checkpoint(run, 30)
+    for name in ("processor_config.json", "statistics.json", "embodiment_id.json"):
+        (resumable / name).unlink()
+    cfg = DiskGuardConfig.from_dict({**base_config, "runs": [{"output_dir": str(run), "state": "finished"}]})
+    protected = build_protected_set(cfg).paths()
+    assert str(servable) in protected and str(resumable) in protected
+    assert str(run / "checkpoint-10") not in protected

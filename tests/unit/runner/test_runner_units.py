@@ -287,3 +287,19 @@ def test_a_terminal_gets_one_line_redrawn_with_each_hosts_task_and_training_bar(
     assert screen.endswith("ws1: [######......] 6/12 ETA 30s running | ws2: Wait"), repr(screen)
     assert "\n" not in screen  # redrawn in place, not a new line per poll
     assert "\x1b[1mPLAY Train\x1b[0m\n" in out.getvalue()
+
+
+def test_a_failed_run_carries_its_failure_and_no_eta() -> None:
+    failure = {"class": "killed", "message": "killed by signal 9 (SIGKILL): exit code -9", "advice": "re-run"}
+    status = {
+        "recipe": "r",
+        "state": "failed:killed",
+        "step": 12,
+        "max_steps": 40,
+        "eta_s": None,
+        "failure": failure,
+        "nonfinite": None,
+    }
+    progress = training_progress("h", {"status": status})
+    assert progress is not None and progress.failure == failure and progress.eta_s is None
+    assert "ETA" not in progress_bar(progress)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from groot_ops.train import checkpoints
 
 
@@ -58,9 +60,55 @@ def test_unsharded_small_model_is_complete_without_index(tmp_path: Path) -> None
     ckpt = tmp_path / "checkpoint-5"
     ckpt.mkdir()
     (ckpt / "trainer_state.json").write_text("{}")
-    assert checkpoints.missing_files(ckpt) == ["model.safetensors.index.json"]
+    (ckpt / "optimizer.pt").write_text("x")
+    assert checkpoints.missing_files(ckpt) == ["model.safetensors"]
     (ckpt / "model.safetensors").write_bytes(b"w")
     assert checkpoints.is_complete(ckpt)
+
+
+def test_without_optimizer_state_it_is_not_resumable(tmp_path: Path) -> None:
+    # HF Trainer would resume it with a fresh optimizer: a warm start, not a resume.
+    ckpt = make_checkpoint(tmp_path, 10, drop=("optimizer.pt",))
+    assert checkpoints.missing_files(ckpt, checkpoints.RESUMABLE) == [
+        "optimizer.pt (or global_step10/*optim_states.pt)"
+    ]
+    assert checkpoints.is_complete(ckpt, checkpoints.SERVABLE)
+    zero = ckpt / "global_step10"
+    zero.mkdir()
+    (zero / "bf16_zero_pp_rank_0_mp_rank_00_optim_states.pt").write_text("x")
+    assert checkpoints.is_complete(ckpt, checkpoints.RESUMABLE)
+
+
+def test_crash_between_trainer_state_and_processor_copy(tmp_path: Path) -> None:
+    """Upstream writes trainer_state.json, then CheckpointFormatCallback copies the processor files."""
+    make_checkpoint(tmp_path, 10)
+    crashed = make_checkpoint(
+        tmp_path, 20, drop=("processor_config.json", "statistics.json", "embodiment_id.json")
+    )
+    assert checkpoints.latest_complete(tmp_path, checkpoints.RESUMABLE) == crashed
+    assert checkpoints.latest_complete(tmp_path, checkpoints.SERVABLE) == tmp_path / "checkpoint-10"
+    assert checkpoints.missing_files(crashed, checkpoints.SERVABLE) == [
+        "processor_config.json",
+        "statistics.json",
+        "embodiment_id.json",
+    ]
+    # The trainer resumes from it, so it is not quarantined.
+    assert checkpoints.quarantine_incomplete(tmp_path, tmp_path / "q", check=True) == []
+
+
+def test_export_and_publish_ask_the_same_rule(tmp_path: Path) -> None:
+    from groot_ops.hub.export import choose_checkpoint, export_inference_model
+
+    make_checkpoint(tmp_path / "out", 10)
+    make_checkpoint(tmp_path / "out", 20, drop=("statistics.json",))
+    picked = checkpoints.latest_complete(tmp_path / "out", checkpoints.SERVABLE)
+    assert picked == choose_checkpoint(tmp_path / "out") == tmp_path / "out" / "checkpoint-10"
+    assert export_inference_model(picked, tmp_path / "export")["step"] == 10
+
+
+def test_unknown_need_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="need must be one of"):
+        checkpoints.missing_files(make_checkpoint(tmp_path, 1), "exportable")  # type: ignore[arg-type]
 
 
 def test_latest_complete_uses_numeric_order_and_skips_half_written(tmp_path: Path) -> None:

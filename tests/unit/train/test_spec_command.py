@@ -88,7 +88,7 @@ def test_warm_start_is_explicit_and_replaces_the_base_model_only() -> None:
     [
         ({"nproc_per_node": 3}, "global_batch_size 64 is not divisible by the world size 3"),
         ({"flags": {"resume": True}}, "resume are not launch_finetune.py flags"),
-        ({"flags": {"num_gpus": 2}}, "num_gpus are set from the spec"),
+        ({"flags": {"num_gpus": 2}}, "num_gpus are set from the recipe's own fields"),
         ({"nnodes": 2}, "needs rdzv_endpoint"),
         ({"nnodes": 2, "node_rank": 2, "rdzv_endpoint": "h:1"}, "node_rank 2 is outside 0..1"),
         ({"env": {"WANDB_API_KEY": "x"}}, "looks like a secret"),
@@ -98,7 +98,7 @@ def test_warm_start_is_explicit_and_replaces_the_base_model_only() -> None:
         ({"nnodes": "two"}, "'nnodes' must be an integer"),
         ({"nnodes": 2, "rdzv_endpoint": "ws1"}, "rdzv_endpoint 'ws1' must be host:port"),
         ({"rdzv_backend": "etcd"}, "rdzv_backend must be static or c10d"),
-        ({"flags": {"max_steps": 0}}, "max_steps must be a positive integer"),
+        ({"flags": {"max_steps": 0}}, "recipe fold-towel: training flag max_steps must be >= 1, got 0"),
     ],
 )
 def test_bad_specs_are_refused_with_the_reason(over: dict[str, Any], needle: str) -> None:
@@ -143,7 +143,7 @@ def test_launch_provenance_is_accepted_and_stays_out_of_the_command() -> None:
 
 def test_a_new_groot_ops_commit_does_not_make_a_finished_run_look_changed(tmp_path) -> None:
     from groot_ops.atomic import write_json
-    from groot_ops.train import supervisor
+    from groot_ops.train import control as supervisor
     from groot_ops.train.runfiles import RunFiles
 
     spec = base(
@@ -165,3 +165,83 @@ def test_a_new_groot_ops_commit_does_not_make_a_finished_run_look_changed(tmp_pa
     # A different command (not a different commit) is what counts as a change.
     changed = supervisor.start({**spec, "flags": {**spec["flags"], "max_steps": 20000}}, check=True)
     assert changed["action"] == "launch" and changed["changed"] is True
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        # As -e gives them: strings. Unambiguous spellings become the field's type.
+        ({"tune_llm": "false", "use_wandb": "True"}, ["--no-tune-llm", "--use-wandb"]),
+        ({"global_batch_size": "32", "learning_rate": "1e-4"}, ["--global_batch_size", "32"]),
+        ({"color_jitter_params": {"hue": "0.08", "brightness": 0.3}}, ["--color_jitter_params"]),
+        ({"color_jitter_params": None, "experiment_name": None}, []),
+    ],
+)
+def test_flags_are_normalised_to_upstream_types(flags: dict[str, Any], expected: list[str]) -> None:
+    spec = load_spec(base(flags={"global_batch_size": 64, **flags}))
+    tail = torchrun_argv(spec)
+    for word in expected:
+        assert word in tail
+    if "color_jitter_params" in spec.flags:
+        # Rendered in ColorJitter's key order, as floats tyro parses.
+        at = tail.index("--color_jitter_params")
+        assert tail[at + 1 : at + 5] == ["brightness", "0.3", "hue", "0.08"]
+    assert "None" not in tail and "--experiment_name" not in tail
+
+
+@pytest.mark.parametrize(
+    ("flags", "needle"),
+    [
+        (
+            {"tune_llm": "fasle"},
+            "training flag tune_llm must be a boolean (launch_finetune.py --tune-llm/--no-tune-llm)",
+        ),
+        ({"global_batch_size": "64.0"}, "training flag global_batch_size must be an integer"),
+        ({"global_batch_size": True}, "training flag global_batch_size must be an integer"),
+        ({"save_steps": 2.5}, "training flag save_steps must be an integer"),
+        ({"learning_rate": "fast"}, "training flag learning_rate must be a number"),
+        ({"learning_rate": "nan"}, "learning_rate must be a finite number"),
+        ({"warmup_ratio": 1.5}, "warmup_ratio must be >= 0 and <= 1"),
+        ({"color_jitter_params": {}}, "color_jitter_params is empty ({}): launch_finetune.py would parse"),
+        ({"color_jitter_params": {"blur": 1}}, "color_jitter_params has unknown key(s) blur"),
+        ({"color_jitter_params": "bright"}, "color_jitter_params must be a mapping"),
+        ({"color_jitter_params": {"hue": "lots"}}, "color_jitter_params.hue must be a number"),
+        ({"experiment_name": 7}, "training flag experiment_name must be a non-empty string"),
+        ({"extra_augmentation_config": "[1]"}, "extra_augmentation_config must be a JSON object"),
+        ({"tune_llm": None}, "training flag tune_llm must be set"),
+    ],
+)
+def test_bad_flag_types_name_the_recipe_and_key(flags: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_spec(base(flags=flags))
+    assert str(err.value).startswith("recipe fold-towel: ")
+    assert needle in str(err.value)
+
+
+def test_embodiment_tag_is_a_member_name() -> None:
+    assert load_spec(base(embodiment_tag="NEW_EMBODIMENT")).embodiment_tag == "NEW_EMBODIMENT"
+    with pytest.raises(ConfigError) as err:
+        load_spec(base(embodiment_tag="unitree_g1"))
+    assert "recipe fold-towel: embodiment_tag 'unitree_g1' is not an Isaac-GR00T n1.6.1 embodiment" in str(
+        err.value
+    )
+    assert "launch_finetune.py takes the member name UNITREE_G1" in str(err.value)
+
+
+def test_all_upstream_fields_are_accepted() -> None:
+    spec = load_spec(
+        base(
+            flags={
+                "state_dropout_prob": 0.1,
+                "random_rotation_angle": 5,
+                "extra_augmentation_config": {"masked_region_transforms": []},
+                "wandb_project": "p",
+                "shard_size": 512,
+                "episode_sampling_rate": 0.2,
+                "num_shards_per_epoch": 1000,
+            }
+        )
+    )
+    tail = torchrun_argv(spec)
+    assert tail[tail.index("--extra_augmentation_config") + 1] == '{"masked_region_transforms":[]}'
+    assert tail[tail.index("--random_rotation_angle") + 1] == "5"

@@ -1,109 +1,157 @@
-"""Command line of launch_finetune.py, with the flags, defaults and spellings of n1.6.1 (tyro):
-``--snake_case`` and ``--kebab-case`` both work, booleans are ``--flag`` / ``--no-flag``."""
+"""launch_finetune.py's command line, parsed the way tyro 0.9.17 parses n1.6.1's ``FinetuneConfig``.
+
+Upstream calls ``tyro.cli(FinetuneConfig)`` (gr00t/experiment/launch_finetune.py). The rules that matter to
+groot-ops, each held against tyro's own parse in ``tests/fixtures/upstream/train/parse-*.json``:
+``--snake_case`` and ``--kebab-case`` spellings; booleans are bare ``--flag`` / ``--no-flag`` (any mix of
+``-``/``_``; the last one wins; a value after them is an unrecognized argument); ``X | None`` fields take the
+literal ``None``; ``dict[str, float]`` takes KEY VALUE pairs (a bare flag is ``{}``); an enum takes the member
+name; no range checks. Errors print tyro's panel title and message and exit 2.
+"""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
+import sys
+import textwrap
+import typing
 from collections.abc import Sequence
 
-from gr00t.data.embodiment import EMBODIMENT_TAGS
+from gr00t.configs.finetune_config import EmbodimentTag, FinetuneConfig
 
-COLOR_JITTER_KEYS = ("brightness", "contrast", "saturation", "hue")
-
-# name -> (type, default); None as the default of a required flag is spelled out by REQUIRED.
-VALUE_FLAGS: dict[str, tuple[type, object]] = {
-    "base_model_path": (str, None),
-    "dataset_path": (str, None),
-    "embodiment_tag": (str, None),
-    "global_batch_size": (int, 64),
-    "dataloader_num_workers": (int, 2),
-    "learning_rate": (float, 1e-4),
-    "gradient_accumulation_steps": (int, 1),
-    "output_dir": (str, "./outputs"),
-    "save_steps": (int, 1000),
-    "save_total_limit": (int, 5),
-    "num_gpus": (int, 1),
-    "max_steps": (int, 10000),
-    "weight_decay": (float, 1e-5),
-    "warmup_ratio": (float, 0.05),
-    "experiment_name": (str, None),
-}
-REQUIRED = ("base_model_path", "dataset_path", "embodiment_tag")
-BOOL_FLAGS = {
-    "tune_llm": False,
-    "tune_visual": False,
-    "tune_projector": True,
-    "tune_diffusion_model": True,
-    "use_wandb": False,
-}
+PANEL_WIDTH = 80  # rich's width for a pipe, which is what torchrun's output is
 
 
-def _spellings(name: str, prefix: str = "") -> list[str]:
-    snake = f"--{prefix}{name}"
-    kebab = f"--{prefix.replace('_', '-')}{name.replace('_', '-')}"
-    return [snake] if snake == kebab else [snake, kebab]
+class ParseError(Exception):
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(message)
+        self.title = title
+        self.message = message
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # tyro's wording, which failure classifiers know
-        self.print_usage()
-        self.exit(2, f"{self.prog}: error: {message}\nParsing error: see --help for the accepted flags\n")
+def _panel(title: str, message: str) -> str:
+    inner = PANEL_WIDTH - 4
+    lines = [f"╭─ {title} " + "─" * (PANEL_WIDTH - len(title) - 5) + "╮"]
+    for paragraph in message.split("\n"):
+        for line in textwrap.wrap(paragraph, inner) or [""]:
+            lines.append(f"│ {line.ljust(inner)} │")
+    lines.append(f"│ {'─' * inner} │")
+    lines.append(f"│ {'For full helptext, run launch_finetune.py --help'.ljust(inner)} │")
+    lines.append("╰" + "─" * (PANEL_WIDTH - 2) + "╯")
+    return "\n".join(lines) + "\n"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="launch_finetune.py",
-        allow_abbrev=False,
-        description="Fine-tune GR00T N1.6 (groot-ops stand-in).",
-    )
-    for name, (kind, default) in VALUE_FLAGS.items():
-        parser.add_argument(
-            *_spellings(name), dest=name, type=kind, default=default, required=name in REQUIRED
-        )
-    for name, default in BOOL_FLAGS.items():
-        group = parser.add_mutually_exclusive_group()
-        group.add_argument(*_spellings(name), dest=name, action="store_true", default=default)
-        group.add_argument(*_spellings(name, "no_"), dest=name, action="store_false")
-    parser.add_argument(
-        *_spellings("color_jitter_params"), dest="color_jitter_params", nargs="+", default=None
-    )
-    return parser
+def _kebab(name: str) -> str:
+    return f"--{name.replace('_', '-')}"
 
 
-def _color_jitter(values: list[str] | None) -> dict[str, float] | None:
-    if values is None:
+def _field_types() -> dict[str, str]:
+    return {f.name: str(f.type) for f in dataclasses.fields(FinetuneConfig)}
+
+
+def _spellings(name: str) -> set[str]:
+    return {f"--{name}", _kebab(name)}
+
+
+def _negations(name: str) -> set[str]:
+    return {f"--no{sep}{body}" for sep in ("-", "_") for body in (name, name.replace("_", "-"))}
+
+
+def _convert(name: str, kind: str, values: list[str]) -> object:
+    flag = _kebab(name)
+    if kind.endswith(" | None") and values == ["None"]:
         return None
-    if len(values) % 2:
-        raise ValueError(f"--color_jitter_params needs KEY VALUE pairs, got {values}")
-    result = {}
-    for key, raw in zip(values[::2], values[1::2], strict=True):
-        if key not in COLOR_JITTER_KEYS:
-            raise ValueError(
-                f"--color_jitter_params: unknown key {key!r} (expected {list(COLOR_JITTER_KEYS)})"
+    base = kind.removesuffix(" | None")
+    if base == "dict[str, float]":
+        if len(values) % 2:
+            raise ParseError(
+                "Value error",
+                f"Error parsing {flag}: no type in [<class 'NoneType'>, dict] could be instantiated from "
+                f"{values}.\n\nGot errors:\n- <class 'NoneType'>: {values} does not match choices "
+                "('None',)\n- dict: Incomplete set of key-value pairs!",
             )
-        try:
-            result[key] = float(raw)
-        except ValueError:
-            raise ValueError(f"--color_jitter_params: {key} value {raw!r} is not a number") from None
-    return result
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+        result: dict[str, float] = {}
+        for key, raw in zip(values[::2], values[1::2], strict=True):
+            try:
+                result[key] = float(raw)
+            except ValueError as exc:
+                raise ParseError(
+                    "Value error",
+                    f"Error parsing {flag}: no type in [<class 'NoneType'>, dict] could be instantiated "
+                    f"from {values}.\n\nGot errors:\n- <class 'NoneType'>: {values} does not match choices "
+                    f"('None',)\n- dict: {exc}",
+                ) from None
+        return result
+    if len(values) != 1:
+        raise ParseError("Parsing error", f"Argument {flag}: expected 1 argument")
+    raw = values[0]
+    if base == "EmbodimentTag":
+        names = [member.name for member in EmbodimentTag]
+        if raw not in names:
+            choices = ", ".join(repr(n) for n in names)
+            raise ParseError(
+                "Parsing error", f"Argument {flag}: invalid choice: {raw!r} (choose from {choices})"
+            )
+        return EmbodimentTag[raw]
+    converters: dict[str, typing.Callable[[str], object]] = {"int": int, "float": float, "str": str}
     try:
-        args.color_jitter_params = _color_jitter(args.color_jitter_params)
+        return converters[base](raw)
     except ValueError as exc:
-        parser.error(str(exc))
-    if args.embodiment_tag not in EMBODIMENT_TAGS:
-        parser.error(f"--embodiment_tag: {args.embodiment_tag!r} is not one of {sorted(EMBODIMENT_TAGS)}")
-    for name in ("global_batch_size", "save_steps", "save_total_limit", "num_gpus", "max_steps"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
-    if args.gradient_accumulation_steps < 1:
-        parser.error("--gradient_accumulation_steps must be >= 1")
-    if args.global_batch_size % args.num_gpus:
-        parser.error(
-            f"--global_batch_size {args.global_batch_size} is not divisible by --num_gpus {args.num_gpus}"
-        )
-    return args
+        raise ParseError("Value error", f"Error parsing {flag}: {exc}") from None
+
+
+def parse(argv: Sequence[str]) -> FinetuneConfig:
+    """The config tyro would build from ``argv``; :class:`ParseError` with tyro's words otherwise."""
+    types = _field_types()
+    options: dict[str, tuple[str, bool]] = {}  # spelling -> (field, value of a boolean flag)
+    for name, kind in types.items():
+        for spelling in _spellings(name):
+            options[spelling] = (name, True)
+        if kind == "bool":
+            for spelling in _negations(name):
+                options[spelling] = (name, False)
+    values: dict[str, object] = {}
+    unknown_options: list[str] = []
+    stray: list[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("--"):
+            stray.append(arg)
+            continue
+        if arg not in options:
+            unknown_options.append(arg)
+            continue
+        name, truth = options[arg]
+        if types[name] == "bool":
+            values[name] = truth
+            continue
+        taken: list[str] = []
+        while i < len(args) and not args[i].startswith("--"):
+            taken.append(args[i])
+            i += 1
+            if types[name].removesuffix(" | None") != "dict[str, float]":
+                break
+        if not taken and not types[name].startswith("dict"):
+            raise ParseError("Parsing error", f"Argument {_kebab(name)}: expected 1 argument")
+        values[name] = _convert(name, types[name], taken)
+    if unknown_options:
+        raise ParseError("Unrecognized options", f"Unrecognized options: {' '.join(unknown_options)}")
+    if stray:
+        raise ParseError("Parsing error", f"Unrecognized arguments: {' '.join(stray)}")
+    required = [f.name for f in dataclasses.fields(FinetuneConfig) if f.default is dataclasses.MISSING]
+    missing = [_kebab(name) for name in required if name not in values]
+    if missing:
+        raise ParseError("Required options", f"The following arguments are required: {', '.join(missing)}")
+    return FinetuneConfig(**values)  # type: ignore[arg-type]
+
+
+def parse_args(argv: Sequence[str] | None = None) -> FinetuneConfig:
+    """Parse ``argv`` (default ``sys.argv[1:]``); on error print tyro's panel to stderr and exit 2."""
+    try:
+        return parse(sys.argv[1:] if argv is None else argv)
+    except ParseError as exc:
+        sys.stderr.write(_panel(exc.title, exc.message))
+        sys.stderr.flush()
+        raise SystemExit(2) from None

@@ -3,8 +3,13 @@
 GROOT_STANDIN_PAD_CHECKPOINT_MB   pad every checkpoint's optimizer.pt to this many MiB (disk tests)
 GROOT_STANDIN_CRASH_AT_STEP       exit 1 right after optimizer step N (before that step's save)
 GROOT_STANDIN_CRASH_DURING_SAVE   die after writing a checkpoint's weights, before trainer_state.json
+GROOT_STANDIN_CRASH_BEFORE_PROCESSOR_COPY  die after a checkpoint's trainer_state.json (and the rotation),
+                                  before CheckpointFormatCallback copies the processor files in
+GROOT_STANDIN_NAN_FROM_STEP       the loss is NaN from this optimizer step on (a diverging run)
+GROOT_STANDIN_CRASH_AT_SAVE       the save step at which the two knobs above fire (default: the first save)
 GROOT_STANDIN_STEP_SLEEP_S        sleep this long in every step (slow training)
-GROOT_STANDIN_FAIL                cuda_oom | host_oom | disk_full | nccl_timeout: fail like the real thing,
+GROOT_STANDIN_FAIL                cuda_oom | host_oom | disk_full | nccl_timeout | flash_attention: fail like
+                                  the real thing,
                                   at GROOT_STANDIN_CRASH_AT_STEP if set, else at the first step
 """
 
@@ -26,8 +31,24 @@ def pad_checkpoint_bytes() -> int:
     return int(float(raw) * 1024 * 1024) if raw else 0
 
 
-def crash_during_save() -> bool:
-    return os.environ.get("GROOT_STANDIN_CRASH_DURING_SAVE", "").strip() not in ("", "0", "false")
+def _save_knob(name: str, step: int) -> bool:
+    if os.environ.get(name, "").strip() in ("", "0", "false"):
+        return False
+    at = _int("GROOT_STANDIN_CRASH_AT_SAVE")
+    return at is None or at == step
+
+
+def crash_during_save(step: int) -> bool:
+    return _save_knob("GROOT_STANDIN_CRASH_DURING_SAVE", step)
+
+
+def crash_before_processor_copy(step: int) -> bool:
+    return _save_knob("GROOT_STANDIN_CRASH_BEFORE_PROCESSOR_COPY", step)
+
+
+def nan_loss(step: int) -> bool:
+    start = _int("GROOT_STANDIN_NAN_FROM_STEP")
+    return start is not None and step >= start
 
 
 def step_sleep() -> None:
@@ -73,11 +94,17 @@ def _nccl_timeout(rank: int) -> None:
     )
 
 
+def _flash_attention(rank: int) -> None:
+    # gr00t/model/modules/eagle_backbone.py EagleBackbone: the model config asks for flash attention.
+    raise AssertionError("nvidia/Eagle-Block2A-2B-v2 requires flash attention by default")
+
+
 FAILURES = {
     "cuda_oom": _cuda_oom,
     "host_oom": _host_oom,
     "disk_full": _disk_full,
     "nccl_timeout": _nccl_timeout,
+    "flash_attention": _flash_attention,
 }
 
 

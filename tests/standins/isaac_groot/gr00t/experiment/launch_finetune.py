@@ -18,10 +18,12 @@ from gr00t.experiment.args import parse_args
 
 
 def main() -> int:
-    args = parse_args()
-    from gr00t.experiment.trainer import run
+    # gr00t/experiment/launch_finetune.py: tyro.cli(FinetuneConfig), then experiment.run.
+    config = parse_args()
+    from gr00t.experiment.experiment import run
 
-    return run(args)
+    run(config)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Launch, observe and stop training runs: the API behind the ``groot_train`` module and the CLI.
 
-``start`` decides between launch, true resume, no-op and refusal, then starts the detached
-supervisor process (:mod:`groot_ops.train.supervise`) and returns at once.
+``start`` decides between launch, true resume, no-op and refusal, records the launch (``launch.json``)
+of a new run, then starts the detached run loop (:mod:`groot_ops.train.run_loop`) and returns at once.
+``status`` reads the run's ``status.json`` and says what it cannot: a supervisor that vanished, a
+finished run whose dataset changed since ("trained on older data").
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any
 import groot_ops
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.train import checkpoints, runfiles
+from groot_ops.train import checkpoints, provenance, runfiles
 from groot_ops.train.command import LAUNCH_SCRIPT, torchrun_argv
+from groot_ops.train.history import Attempts
 from groot_ops.train.runfiles import RunFiles
 from groot_ops.train.spec import TrainSpec, load_spec
 
@@ -46,6 +49,10 @@ def _check_inputs(spec: TrainSpec) -> list[str]:
         problems.append(f"python interpreter for torchrun not found or not executable: {spec.python}")
     if spec.warm_start_from and not Path(spec.warm_start_from).is_dir():
         problems.append(f"warm_start_from checkpoint not found: {spec.warm_start_from}")
+    modality = spec.flags.get("modality_config_path")
+    if modality and not (Path(modality).is_file() and str(modality).endswith(".py")):
+        # launch_finetune.py load_modality_config: an existing .py file, else FileNotFoundError.
+        problems.append(f"recipe {spec.recipe}: modality_config_path is not an existing .py file: {modality}")
     return problems
 
 
@@ -65,7 +72,10 @@ def status(runs_root: str | os.PathLike[str], recipe: str) -> dict[str, Any]:
         lock = runfiles.read_lock(runs_root)
         starting = lock is not None and lock.get("recipe") == recipe and runfiles.lock_is_live(lock)
         if not runfiles.supervisor_alive(pid) and not starting:
+            # Its run loop died before it could delete the secrets file (or never read it).
+            files.secrets.unlink(missing_ok=True)
             data["state"] = "failed:interrupted"
+            data["it_s"] = data["eta_s"] = None
             data["failure"] = {
                 "class": "interrupted",
                 "message": f"the supervisor (pid {pid}) is gone without a final status "
@@ -74,12 +84,23 @@ def status(runs_root: str | os.PathLike[str], recipe: str) -> dict[str, Any]:
                 "retryable": False,
                 "exit_code": None,
             }
+    if data.get("state") == "finished":
+        drift = provenance.data_drift(files.dir, _dataset_path(files))
+        data["trained_on_older_data"] = drift is not None
+        if drift is not None:
+            data["data_drift"] = drift
     data["changed"] = False
     data["run_dir"] = str(files.dir)
     return data
 
 
-def provenance(spec: TrainSpec) -> dict[str, Any]:
+def _dataset_path(files: RunFiles) -> str | None:
+    spec = runfiles.read_json(files.spec) or {}
+    value = spec.get("dataset_path")
+    return value if isinstance(value, str) else None
+
+
+def launch_provenance(spec: TrainSpec) -> dict[str, Any]:
     """The launch's provenance recorded in cmdline.json and status.json (read by the publish role)."""
     return {"groot_ops_commit": spec.groot_ops_commit, "groot_ops_dirty": spec.groot_ops_dirty}
 
@@ -88,7 +109,7 @@ def _plan(spec: TrainSpec, argv: list[str]) -> dict[str, Any]:
     files = RunFiles(spec.runs_root, spec.recipe)
     previous = runfiles.read_json(files.status) or {}
     previous_cmd = runfiles.read_json(files.cmdline) or {}
-    latest = checkpoints.latest_complete(spec.checkpoint_dir)
+    latest = checkpoints.latest_complete(spec.checkpoint_dir, checkpoints.RESUMABLE)
     latest_step = checkpoints.checkpoint_step(latest) if latest else None
     same_cmd = previous_cmd.get("argv") == argv
     done = (previous.get("state") == "finished" and same_cmd) or (
@@ -167,7 +188,13 @@ def start(
     )
     if plan["action"] == "noop":
         result["diff"]["after"] = result["diff"]["before"]
-        return {**result, "action": "noop", "status": status(parsed.runs_root, parsed.recipe)}
+        current = status(parsed.runs_root, parsed.recipe)
+        drift = provenance.data_drift(files.dir, parsed.dataset_path)
+        if drift is not None:
+            # Never silently up to date: the finished run did not see today's dataset.
+            result["msg"] = drift["note"]
+            result["trained_on_older_data"] = True
+        return {**result, "action": "noop", "status": current}
     problems = _check_inputs(parsed)
     if check:
         result["warnings"] = problems
@@ -203,6 +230,10 @@ def _spawn(
     files.dir.mkdir(parents=True, exist_ok=True)
     for stale in (files.exit_code, files.pid):
         stale.unlink(missing_ok=True)
+    if plan["action"] == "launch":
+        # A new run (nothing to resume): its provenance is fixed now; resumes leave it as it is.
+        provenance.write_launch_record(spec)
+        Attempts(files.attempts).reset()
     write_json(files.spec, spec.to_dict())
     write_json(
         files.cmdline,
@@ -211,7 +242,7 @@ def _spawn(
             "command": _render(argv),
             "secret_env": _secret_names(secrets),
             # Provenance only: the same-run check compares argv alone.
-            **provenance(spec),
+            **launch_provenance(spec),
         },
     )
     if secrets:
@@ -229,28 +260,33 @@ def _spawn(
             "started_at": time.time(),
             "updated_at": time.time(),
             "action": plan["action"],
-            **provenance(spec),
+            **launch_provenance(spec),
         },
     )
     env = dict(os.environ)
     package_root = str(Path(groot_ops.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    with open(files.supervisor_log, "ab") as log, open(os.devnull, "rb") as devnull:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", runfiles.SUPERVISOR_MODULE, str(files.dir)],
-            stdin=devnull,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=str(files.dir),
-            # Own session: survives the Ansible connection (and its SIGHUP) going away.
-            start_new_session=True,
-            close_fds=True,
-        )
-    time.sleep(0.3)
-    if proc.poll() is not None and proc.returncode != 0:
-        tail = files.supervisor_log.read_text(errors="replace")[-2000:]
-        raise GrootOpsError(f"the training supervisor exited at once ({proc.returncode}): {tail}")
+    try:
+        with open(files.supervisor_log, "ab") as log, open(os.devnull, "rb") as devnull:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", runfiles.SUPERVISOR_MODULE, str(files.dir)],
+                stdin=devnull,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=str(files.dir),
+                # Own session: survives the Ansible connection (and its SIGHUP) going away.
+                start_new_session=True,
+                close_fds=True,
+            )
+        time.sleep(0.3)
+        if proc.poll() is not None and proc.returncode != 0:
+            tail = files.supervisor_log.read_text(errors="replace")[-2000:]
+            raise GrootOpsError(f"the training supervisor exited at once ({proc.returncode}): {tail}")
+    except BaseException:
+        # The run loop never read the secrets: they must not stay on disk.
+        files.secrets.unlink(missing_ok=True)
+        raise
     return proc.pid
 
 
