@@ -55,7 +55,6 @@ def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any
         "eta_s": training.eta_s if training and not training.failed else None,
         "failure": training.failure if training else None,
         "host": training.host if training else None,
-        "failure": training.failure if training else None,
         "nonfinite": training.nonfinite if training else None,
         "training_note": training.note if training else None,
         "disk_free_bytes": disk_free,
