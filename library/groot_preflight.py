@@ -83,6 +83,10 @@ options:
     description: Check that the NVIDIA container toolkit is installed on the host (hard when a GPU is needed).
     type: bool
     default: false
+  check_buildkit:
+    description: Check that the docker CLI builds with BuildKit (buildx, or a CLI before 23.0), for the image.
+    type: bool
+    default: false
   fail_on_error:
     description: Fail the task when a hard check fails (the message carries each fix).
     type: bool
@@ -139,6 +143,7 @@ architecture:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.groot_ops_preflight import (
     disk_budget,
+    docker_cli_buildkit,
     docker_engine_info,
     hub_reachable,
     run_preflight,
@@ -164,6 +169,7 @@ def main() -> None:
             "hub_timeout_s": {"type": "float", "default": 10.0},
             "torch_build": {"type": "str", "default": ""},
             "check_toolkit": {"type": "bool", "default": False},
+            "check_buildkit": {"type": "bool", "default": False},
             "fail_on_error": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -192,6 +198,7 @@ def main() -> None:
             ),
             torch_build=p["torch_build"],
             check_toolkit=p["check_toolkit"],
+            buildkit=docker_cli_buildkit() if p["check_buildkit"] else None,
         )
     except (ValueError, OSError) as exc:
         module.fail_json(msg=f"groot_preflight: {exc}")

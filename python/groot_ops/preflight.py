@@ -346,6 +346,41 @@ def toolkit_check(req: Mapping[str, Any], *, which: Any = shutil.which) -> dict[
     )
 
 
+def docker_cli_buildkit(docker: str = "docker", *, timeout: float = 30.0) -> dict[str, Any]:
+    """What this host's docker CLI builds with: its version and whether the buildx plugin answers."""
+    import subprocess
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return 127, str(exc)
+        return proc.returncode, (proc.stdout or proc.stderr).strip()
+
+    rc, version = run([docker, "version", "--format", "{{.Client.Version}}"])
+    if rc != 0 and not version[:1].isdigit():
+        return {"cli": None, "error": version or f"{docker} not found"}
+    brc, buildx = run([docker, "buildx", "version"])
+    return {"cli": version.splitlines()[0] if version else None, "buildx": buildx if brc == 0 else None}
+
+
+def buildkit_check(probe: Mapping[str, Any]) -> dict[str, Any]:
+    """BuildKit for the image build: the buildx plugin, or a CLI before 23.0 (DOCKER_BUILDKIT=1 then
+    uses the engine's built-in BuildKit; from 23.0 on the CLI refuses without buildx)."""
+    cli = probe.get("cli")
+    ok = bool(probe.get("buildx")) or (cli is not None and not version_at_least(cli, "23.0"))
+    return check(
+        "docker:buildkit",
+        ok,
+        observed=probe.get("error") or {"cli": cli, "buildx": probe.get("buildx")},
+        required="docker buildx (or a docker CLI older than 23.0)",
+        fix=(
+            "install the buildx plugin (Docker CE: apt install docker-buildx-plugin), or name a prebuilt "
+            "image in groot_server_image"
+        ),
+    )
+
+
 def architecture_check(expected: str, observed: str | None = None) -> dict[str, Any]:
     """The host's architecture against the inventory's (it decides the server image's Dockerfile)."""
     machine = observed or platform.machine()
@@ -468,6 +503,7 @@ def run_preflight(
     hub: Mapping[str, Any] | None = None,
     torch_build: str = "",
     check_toolkit: bool = False,
+    buildkit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every check of one host; ``hub`` is a :func:`hub_reachable` result (None skips the Hub check)."""
     checks: list[dict[str, Any]] = []
@@ -488,6 +524,8 @@ def run_preflight(
         checks.extend(docker_checks(engine, requirements))
     if check_toolkit:
         checks.append(toolkit_check(requirements))
+    if buildkit is not None:
+        checks.append(buildkit_check(buildkit))
     if hub is not None:
         checks.append(hub_check(hub))
     disk_paths = dict(paths)

@@ -75,7 +75,9 @@ def profile_for(arch: str, profile: str = "auto") -> str:
 def image_tag(name: str, profile: str, commit: str) -> str:
     """``<name>:<profile>-<commit>``: one image per checkout commit and Dockerfile."""
     if not COMMIT.match(commit):
-        raise ConfigError(f"the Isaac-GR00T commit must be 40 hex digits, got {commit!r}")
+        raise ConfigError(
+            f"the Isaac-GR00T commit (groot_isaac_groot_commit) must be 40 hex digits, got {commit!r}"
+        )
     return f"{name}:{profile}-{commit}"
 
 

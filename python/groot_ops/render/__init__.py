@@ -52,7 +52,10 @@ def render(
                 host, {"groups": [], "connection": render_hosts.connection(view, host)}
             )
             entry["groups"].append(group)
-            entry.update(renderer(view, host))
+            try:
+                entry.update(renderer(view, host))
+            except ConfigError as exc:
+                raise ConfigError(f"{host} ({group}): {exc}") from None
     production = not _is_lab(repo, inventory)
     found = []
     if production:

@@ -103,7 +103,8 @@ def test_mirrors_and_a_local_flash_attn_wheel_override_the_sources() -> None:
     assert "flash-attn @ file:///opt/wheels/flash_attn-2.7.4.post1-cp310-cp310-linux_x86_64.whl" in argv
     # pip (bootstrapping uv) gets the same mirror in its spelling
     assert envsetup.bootstrap_uv_argv(spec)[-5:] == [
-        "--index-url", "https://pypi.mirror/simple", "--extra-index-url", "https://mirror/whl/cu128", "uv==0.13.9",
+        "--index-url", "https://pypi.mirror/simple", "--extra-index-url", "https://mirror/whl/cu128",
+        "uv==0.13.9",
     ]  # fmt: skip
 
 
@@ -136,7 +137,7 @@ def test_adopted_env_of_the_right_python_is_kept_and_installed_into() -> None:
 
 def test_a_venv_of_another_python_is_an_error_not_a_recreate() -> None:
     spec = envsetup.EnvSpec(manager="uv", prefix="/opt/groot-env", project="/x", python_version="3.10")
-    with pytest.raises(ConfigError, match="runs Python 3.11"):
+    with pytest.raises(ConfigError, match=r"runs Python 3\.11"):
         envsetup.plan(spec, envsetup.Observed(env_exists=True, python_version="3.11"), check=True)
 
 
@@ -179,7 +180,9 @@ def _marker(tmp_path: Path, pid: int | None) -> Path:
 def test_a_live_training_run_blocks_any_change(tmp_path: Path) -> None:
     # This test process is alive: a marker naming it is a live run.
     live = _marker(tmp_path, os.getpid())
-    spec = _spec(prefix=str(tmp_path / "env"), project=str(_checkout(tmp_path)), run_marker=str(live), packages=[])
+    spec = _spec(
+        prefix=str(tmp_path / "env"), project=str(_checkout(tmp_path)), run_marker=str(live), packages=[]
+    )
 
     def runner(argv: Sequence[str]) -> tuple[int, str, str]:
         raise AssertionError(f"nothing may run under a live training run: {argv}")
@@ -204,12 +207,21 @@ def test_check_mode_reports_the_installers_own_dry_run(tmp_path: Path) -> None:
     def runner(argv: Sequence[str]) -> tuple[int, str, str]:
         calls.append(list(argv))
         if argv[-1] == "--dry-run":
-            return 0, "", "Would install 2 packages\n - torch==2.7.0\n + torch==2.7.1+cu128\n + flash-attn==2.7.4.post1\n"
+            return (
+                0,
+                "",
+                "Would install 2 packages\n - torch==2.7.0\n + torch==2.7.1+cu128\n"
+                " + flash-attn==2.7.4.post1\n",
+            )
         return 0, "3.10\n", ""
 
     result = envsetup.ensure_env(spec, runner, check=True)
     assert result["steps"] == ["install"]
-    assert result["would_change_packages"] == ["- torch==2.7.0", "+ torch==2.7.1+cu128", "+ flash-attn==2.7.4.post1"]
+    assert result["would_change_packages"] == [
+        "- torch==2.7.0",
+        "+ torch==2.7.1+cu128",
+        "+ flash-attn==2.7.4.post1",
+    ]
     assert "packages: - torch==2.7.0" in result["summary"]
     assert calls[-1][:3] == [str(prefix / "bin" / "uv"), "pip", "install"] and calls[-1][-1] == "--dry-run"
 
@@ -218,7 +230,7 @@ def test_check_mode_reports_the_installers_own_dry_run(tmp_path: Path) -> None:
 def wheelhouse() -> Path:
     script = REPO / "tests/molecule/prepare-wheelhouse.sh"
     out = subprocess.run(
-        ["bash", str(script), str(REPO / ".cache/molecule-wheelhouse")], check=True, capture_output=True, text=True
+        ["bash", str(script), str(REPO / ".cache/wheelhouse")], check=True, capture_output=True, text=True
     )
     return Path(out.stdout.split()[-1])
 
@@ -259,7 +271,11 @@ def test_real_uv_install_honours_the_checkouts_sources(tmp_path: Path, wheelhous
 
     first = envsetup.ensure_env(spec, _runner)
     assert first["steps"] == ["create env", "bootstrap uv", "install"]
-    probe = [first["python"], "-c", "import demo_pkg, gr00t, groot_tool; print(demo_pkg.WHERE, gr00t.__file__)"]
+    probe = [
+        first["python"],
+        "-c",
+        "import demo_pkg, gr00t, groot_tool; print(demo_pkg.WHERE, gr00t.__file__)",
+    ]
     out = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
     assert out.split()[0] == "pinned", out
     assert out.split()[1].startswith(str(project))  # editable: imported from the checkout itself
@@ -275,4 +291,6 @@ def test_real_uv_install_honours_the_checkouts_sources(tmp_path: Path, wheelhous
     )
     assert value.stdout.strip() == "2"
     record = json.loads((tmp_path / "env" / envsetup.STATE_FILE).read_text())
-    assert record["project_commit"] == "a" * 40 and record["packages"] == {tool.name: envsetup.sha256_file(str(tool))}
+    assert record["project_commit"] == "a" * 40 and record["packages"] == {
+        tool.name: envsetup.sha256_file(str(tool))
+    }

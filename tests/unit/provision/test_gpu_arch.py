@@ -43,7 +43,9 @@ def test_without_ptx_a_newer_major_is_not_covered() -> None:
     assert gpu.arch_supports((9, 0), ["sm_90a"])  # arch-specific variants count as their base
 
 
-@pytest.mark.parametrize(("value", "parsed"), [("12.0", (12, 0)), ((9, 0), (9, 0)), ([8, 6], (8, 6)), ("", None)])
+@pytest.mark.parametrize(
+    ("value", "parsed"), [("12.0", (12, 0)), ((9, 0), (9, 0)), ([8, 6], (8, 6)), ("", None)]
+)
 def test_parse_capability(value: object, parsed: tuple[int, int] | None) -> None:
     assert gpu.parse_capability(value) == parsed
 
@@ -58,8 +60,8 @@ def test_recorded_h100_passes_and_a_v100_is_named() -> None:
 
 
 def test_torch_check_of_a_report() -> None:
-    report = {"torch": "2.7.1+cu128", "arch_list": list(ARCH_2_7_1),
-              "gpus": [{"index": 0, "name": "NVIDIA RTX PRO 6000 Blackwell", "compute_cap": "12.0"}]}  # fmt: skip
+    blackwell = {"index": 0, "name": "NVIDIA RTX PRO 6000 Blackwell", "compute_cap": "12.0"}
+    report = {"torch": "2.7.1+cu128", "arch_list": list(ARCH_2_7_1), "gpus": [blackwell]}
     assert gpu.torch_check(report) == []
     assert gpu.torch_check({**report, "gpus": []}) == [
         "torch 2.7.1+cu128 sees no CUDA GPU (torch.cuda.is_available() is False)"
@@ -77,17 +79,29 @@ def test_torch_check_cli_on_this_cpu_torch(capsys: pytest.CaptureFixture[str]) -
     assert gpu.main(["nonsense"]) == 2
 
 
-def _device_fixture() -> dict | None:
-    for path in sorted((FIXTURES / "gpu").glob("**/*.json")) if (FIXTURES / "gpu").is_dir() else []:
-        data = json.loads(path.read_text())
-        if isinstance(data, dict) and "arch_list" in json.dumps(data):
-            return data
-    return None
+H200 = FIXTURES / "gpu" / "h200-x1"
 
 
-def test_recorded_device_arch_list_covers_its_own_gpu() -> None:
-    data = _device_fixture()
-    if data is None:
-        pytest.skip("tests/fixtures/gpu/ (the device run's H200 facts) is not on this branch yet")
-    flat = json.dumps(data)
-    assert "arch_list" in flat
+def _recorded_report() -> dict:
+    """The H200 device run's torch facts, as groot_ops.gpu.torch_report() lays them out."""
+    facts = json.loads((H200 / "torch-facts.json").read_text())
+    gpus = [
+        {"index": i, "name": d["name"], "compute_cap": "{}.{}".format(*d["capability"])}
+        for i, d in enumerate(facts["devices"])
+    ]
+    return {"torch": facts["torch"], "cuda": facts["cuda"], "arch_list": facts["arch_list"], "gpus": gpus}
+
+
+def test_recorded_h200_torch_covers_its_gpu_and_not_a_volta() -> None:
+    report = _recorded_report()
+    assert report["gpus"] == [{"index": 0, "name": "NVIDIA H200", "compute_cap": "9.0"}]
+    assert gpu.torch_check(report) == []
+    # That build (2.11.0+cu130) has no sm_70 and no PTX: a V100 or a newer major would be refused.
+    assert gpu.torch_check({**report, "gpus": [{"index": 0, "name": "V100", "compute_cap": "7.0"}]})
+    assert not gpu.arch_supports((13, 0), report["arch_list"])
+
+
+def test_recorded_h200_nvidia_smi_meets_the_env_torch() -> None:
+    gpus = gpu.parse_query_gpu_csv((H200 / "nvidia-smi-query.csv").read_text())
+    assert [g["compute_cap"] for g in gpus] == ["9.0"]
+    assert gpu.arch_problems(gpus, ARCH_2_7_1, torch_build="2.7.1+cu128") == []
