@@ -50,6 +50,10 @@ options:
     description: Build arguments (C(--build-arg KEY=VALUE)).
     type: dict
     default: {}
+  labels:
+    description: Extra labels of the image (the lab marks its own, so that C(lab down --images) finds them).
+    type: dict
+    default: {}
   docker:
     description: The docker CLI.
     type: str
@@ -137,6 +141,7 @@ def main() -> None:
             "name": {"type": "str", "default": "groot-server"},
             "network": {"type": "str", "default": "host"},
             "build_args": {"type": "dict", "default": {}},
+            "labels": {"type": "dict", "default": {}},
             "docker": {"type": "str", "default": "docker"},
             "log_root": {"type": "path", "required": True},
             "wait": {"type": "bool", "default": False},
@@ -157,6 +162,7 @@ def main() -> None:
             name=p["name"],
             network=p["network"],
             build_args={str(k): str(v) for k, v in p["build_args"].items()},
+            labels={str(k): str(v) for k, v in p["labels"].items()},
             docker=p["docker"],
         )
         result = ensure_image(

@@ -114,6 +114,7 @@ def build_plan(
     name: str = "groot-server",
     network: str = "host",
     build_args: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
     docker: str = "docker",
 ) -> BuildPlan:
     """The build command of a checkout: upstream's Dockerfile for the architecture, repo root as context."""
@@ -125,6 +126,8 @@ def build_plan(
         argv += ["--network", network]
     argv += ["-f", dockerfile, "-t", image]
     argv += ["--label", f"{LABEL_COMMIT}={commit}", "--label", f"{LABEL_DOCKERFILE}={DOCKERFILES[chosen]}"]
+    for key in sorted(labels or {}):
+        argv += ["--label", f"{key}={(labels or {})[key]}"]
     for key in sorted(build_args or {}):
         argv += ["--build-arg", f"{key}={(build_args or {})[key]}"]
     argv.append(context)

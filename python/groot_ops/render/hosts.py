@@ -23,7 +23,7 @@ TRAIN_KEYS = (
     "embodiment_tag", "flags", "nnodes", "node_rank", "nproc_per_node", "rdzv_endpoint", "rdzv_backend",
     "warm_start_from", "env",
 )  # fmt: skip
-PLAN_KEYS = ("context", "commit", "arch", "profile", "name", "network", "build_args", "docker")
+PLAN_KEYS = ("context", "commit", "arch", "profile", "name", "network", "build_args", "labels", "docker")
 MODEL_PLACEHOLDER = "<commit of {repo}@{revision}, resolved at deploy>"
 
 

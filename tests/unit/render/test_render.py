@@ -123,6 +123,10 @@ def test_lab_takes_the_same_paths(lab: dict[str, Any]) -> None:
     spark = lab["hosts"]["lab-spark"]
     assert spark["server_image"]["image"] == f"groot-server:default-{LAB_COMMIT}"
     assert spark["server_image"]["build"]["dockerfile"].endswith("/lab-spark/Isaac-GR00T/docker/Dockerfile")
+    # `lab down --images` finds the image the role built by the lab's label.
+    from groot_ops.lab.layout import LABEL
+
+    assert LABEL in spark["server_image"]["build"]["argv"]
 
 
 def test_text_render_shows_the_commands() -> None:
