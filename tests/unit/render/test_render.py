@@ -196,3 +196,13 @@ def test_unknown_recipe_and_missing_inventory_are_clear() -> None:
     assert proc.returncode == 1 and "Unknown recipe no-such. Known recipes: fold-towel" in proc.stderr
     proc = _render("fold-towel", "-i", "/nowhere")
     assert proc.returncode == 1 and "inventory /nowhere does not exist" in proc.stderr
+
+
+def test_a_role_variable_that_cannot_be_set_fails_the_render(tmp_path: Path) -> None:
+    inventory = _inventory_copy(tmp_path)
+    _edit(inventory / "group_vars/trainers/python_env.yml", finetune_max_retries="{{ retries_from_nowhere }}")
+    rc, result = _json("fold-towel", "-i", str(inventory))
+    failed = {c["name"]: c["message"] for c in result["checks"] if not c["ok"]}
+    assert rc == 1 and set(failed) == {"variables:dm-workstation:finetune"}
+    assert "finetune_max_retries" in failed["variables:dm-workstation:finetune"]
+    assert "retries_from_nowhere" in failed["variables:dm-workstation:finetune"]
