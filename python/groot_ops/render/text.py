@@ -49,12 +49,13 @@ def _container(lines: list[str], container: Mapping[str, Any]) -> None:
         lines.append("    " + _cmd(container["command"]))
 
 
-def _connection(host: Mapping[str, Any]) -> str:
+def _connection(name: str, host: Mapping[str, Any]) -> str:
     conn = host.get("connection") or {}
     kind = str(conn.get("ansible_connection", "ssh")).rsplit(".", 1)[-1]
     if conn.get("ansible_docker_docker_host"):
         return f"{kind} via {conn['ansible_docker_docker_host']}"
-    where = conn.get("ansible_host", "")
+    # Without ansible_host the inventory name is the address (or an ssh alias).
+    where = conn.get("ansible_host") or name
     user = conn.get("ansible_user")
     return f"{kind} {user + '@' if user else ''}{where}".rstrip()
 
@@ -67,7 +68,7 @@ def render_text(result: Mapping[str, Any]) -> str:
         f"Isaac-GR00T {pinned.get('repo_url')} {pinned.get('ref')} @ {pinned.get('commit')}",
     ]
     for name, host in result["hosts"].items():
-        lines += ["", f"{name} [{', '.join(host['groups'])}] {_connection(host)}"]
+        lines += ["", f"{name} [{', '.join(host['groups'])}] {_connection(name, host)}"]
         if "image_source" in host:
             lines.append(f"  image source: {host.get('image_source')}; run marker {host.get('run_marker')}")
             _container(lines, host["container"])
