@@ -50,7 +50,9 @@ def check_provision(recipe: dict[str, Any], nodes: list[str]) -> None:
         seen = json.loads(docker(["exec", container, "/opt/groot-env/bin/python", "-c", probe]).strip())
         assert seen["gr00t"] == str(workspace(host) / "Isaac-GR00T" / "gr00t" / "__init__.py"), seen
         assert seen["commit"] == commit and "--offline" in seen["index"], seen
-        head = docker(["exec", container, "git", "-C", str(workspace(host) / "Isaac-GR00T"), "rev-parse", "HEAD"])
+        head = docker(
+            ["exec", container, "git", "-C", str(workspace(host) / "Isaac-GR00T"), "rev-parse", "HEAD"]
+        )
         assert head.strip() == commit
 
 

@@ -294,3 +294,25 @@ def test_real_uv_install_honours_the_checkouts_sources(tmp_path: Path, wheelhous
     assert record["project_commit"] == "a" * 40 and record["packages"] == {
         tool.name: envsetup.sha256_file(str(tool))
     }
+
+
+def test_module_check_mode_plans_a_fresh_env_and_writes_nothing(tmp_path: Path) -> None:
+    from tests.unit.modules.harness import run_module
+
+    project = _checkout(tmp_path)
+    wheel = f"{tmp_path}/w/groot_ops-0.1.0-py3-none-any.whl[workstation]"
+    args = {
+        "manager": "conda",
+        "prefix": str(tmp_path / "envs" / "unitree_sim_env"),
+        "project": str(project),
+        "conda_exe": "/opt/conda/bin/conda",
+        "packages": [wheel],
+    }
+    result = run_module("groot_python_env", args, check=True, diff=True)
+    assert result["changed"] and result["steps"] == ["create env", "bootstrap uv", "install"]
+    assert result["commands"][0]["argv"][-1] == "python=3.10"
+    assert result["python"] == str(tmp_path / "envs/unitree_sim_env/bin/python")
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["project"] == str(project)
+    assert not (tmp_path / "envs").exists()
+    bad = run_module("groot_python_env", {**args, "prefix": "relative"}, check=True)
+    assert bad["failed"] and "absolute directory" in bad["msg"]
