@@ -370,7 +370,29 @@ def _dry_run(spec: EnvSpec, run: Runner) -> list[str]:
     if rc != 0:
         tail = text.strip().splitlines()[-3:]
         return [f"(dry run failed: {' '.join(tail)})"]
-    return [line.strip() for line in text.splitlines() if re.match(r"^\s*[-+~] \S", line)]
+    return package_changes([line.strip() for line in text.splitlines() if re.match(r"^\s*[-+~] \S", line)])
+
+
+def package_changes(lines: Sequence[str]) -> list[str]:
+    """uv's ``- old`` / ``+ new`` lines; a local package removed and added again (the checkout, the groot_ops
+    wheel: always reinstalled) is one ``~ name (reinstall)`` line, so the real changes stand out."""
+
+    def name(line: str) -> str:
+        return re.split(r"==| @ | \(", line[2:], maxsplit=1)[0].strip().lower()
+
+    local = {name(line) for line in lines if "file://" in line}
+    signs: dict[str, set[str]] = {}
+    for line in lines:
+        signs.setdefault(name(line), set()).add(line[0])
+    out: list[str] = []
+    for line in lines:
+        key = name(line)
+        if key in local and signs[key] >= {"-", "+"}:
+            if line.startswith("+"):
+                out.append(f"~ {key} (reinstall)")
+            continue
+        out.append(line)
+    return out
 
 
 def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, Any]:

@@ -316,3 +316,17 @@ def test_module_check_mode_plans_a_fresh_env_and_writes_nothing(tmp_path: Path) 
     assert not (tmp_path / "envs").exists()
     bad = run_module("groot_python_env", {**args, "prefix": "relative"}, check=True)
     assert bad["failed"] and "absolute directory" in bad["msg"]
+
+
+def test_reinstalled_local_packages_are_folded_in_the_dry_run() -> None:
+    lines = [
+        "- gr00t==0.1.0 (from file:///workspace/Isaac-GR00T)",
+        "+ gr00t @ file:///workspace/Isaac-GR00T",
+        "- torch==2.7.0",
+        "+ torch==2.7.1+cu128",
+        "- groot-ops==0.1.0 (from file:///opt/w/groot_ops-0.1.0-py3-none-any.whl)",
+        "+ groot-ops @ file:///opt/w/groot_ops-0.1.0-py3-none-any.whl",
+    ]
+    assert envsetup.package_changes(lines) == [
+        "~ gr00t (reinstall)", "- torch==2.7.0", "+ torch==2.7.1+cu128", "~ groot-ops (reinstall)",
+    ]  # fmt: skip
