@@ -7,11 +7,12 @@ DOCUMENTATION = r"""
 module: groot_preflight
 short_description: Evaluate the pipeline's hard requirements into one JSON verdict
 description:
-  - Checks GPUs (from the C(groot_gpu) fact of M(groot_gpu_facts)), the Docker engine version and
-    the NVIDIA container runtime (through the engine's unix socket, no docker CLI needed), the
-    ansible-core range, and free disk of every workspace filesystem against the recipe's disk
-    budget (datasets + caches + (save_total_limit + 1) x checkpoint size + export; paths on one
-    filesystem add up).
+  - Checks GPUs (from the C(groot_gpu) fact of M(groot_gpu_facts)) and their compute capability against
+    the arch list of the torch build the env will install, the Docker engine version and the NVIDIA
+    container runtime (through the engine's unix socket, no docker CLI needed), the NVIDIA container
+    toolkit, the host's architecture, that the Hub answers, the ansible-core range, and free disk of
+    every workspace filesystem against the recipe's disk budget (datasets + caches + (save_total_limit + 1)
+    x checkpoint size + export; paths on one filesystem add up) and of the engine's root for image builds.
   - Returns the verdict C({"ok", "checks", "failed", "summary"}); it fails only when
     O(fail_on_error=true), so that the caller can save the verdict first.
   - Needs only the Python standard library on the host.
@@ -54,6 +55,38 @@ options:
     description: Extra fraction of each filesystem's need kept free for logs and temp files.
     type: float
     default: 0.1
+  expected_architecture:
+    description:
+      - The architecture the inventory says this host has (C(aarch64) for DGX Spark); empty skips the check.
+      - The inference host's decides which upstream Dockerfile builds the server image.
+    type: str
+    default: ""
+  hub_endpoint:
+    description: Check that this host reaches the Hub at this endpoint (any HTTP answer); empty skips.
+    type: str
+    default: ""
+  hub_repo:
+    description: Repository whose C(/api/models/<repo>) page the Hub check requests (no token is sent).
+    type: str
+    default: nvidia/GR00T-N1.6-3B
+  hub_timeout_s:
+    description: Timeout of the Hub check.
+    type: float
+    default: 10.0
+  torch_build:
+    description:
+      - The torch build the training env will install (C(2.7.1+cu128) for Isaac-GR00T n1.6.1); every GPU's
+        compute capability must be in its arch list. Empty skips the check.
+    type: str
+    default: ""
+  check_toolkit:
+    description: Check that the NVIDIA container toolkit is installed on the host (hard when a GPU is needed).
+    type: bool
+    default: false
+  check_buildkit:
+    description: Check that the docker CLI builds with BuildKit (buildx, or a CLI before 23.0), for the image.
+    type: bool
+    default: false
   fail_on_error:
     description: Fail the task when a hard check fails (the message carries each fix).
     type: bool
@@ -101,10 +134,20 @@ budget:
   description: The disk budget in bytes per part plus margin and total.
   type: dict
   returned: always
+architecture:
+  description: The host's architecture (C(uname -m)).
+  type: str
+  returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_preflight import disk_budget, docker_engine_info, run_preflight
+from ansible.module_utils.groot_ops_preflight import (
+    disk_budget,
+    docker_cli_buildkit,
+    docker_engine_info,
+    hub_reachable,
+    run_preflight,
+)
 
 _BUDGET_KEYS = ("datasets_bytes", "caches_bytes", "checkpoint_bytes", "save_total_limit", "export_bytes")
 
@@ -120,6 +163,13 @@ def main() -> None:
             "docker_host": {"type": "str", "default": ""},
             "docker_root_need_bytes": {"type": "int", "default": 0},
             "margin_ratio": {"type": "float", "default": 0.1},
+            "expected_architecture": {"type": "str", "default": ""},
+            "hub_endpoint": {"type": "str", "default": ""},
+            "hub_repo": {"type": "str", "default": "nvidia/GR00T-N1.6-3B"},
+            "hub_timeout_s": {"type": "float", "default": 10.0},
+            "torch_build": {"type": "str", "default": ""},
+            "check_toolkit": {"type": "bool", "default": False},
+            "check_buildkit": {"type": "bool", "default": False},
             "fail_on_error": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
@@ -140,6 +190,15 @@ def main() -> None:
             engine=docker_engine_info(p["docker_host"]) if p["check_docker"] else None,
             docker_root_need_bytes=p["docker_root_need_bytes"],
             margin_ratio=p["margin_ratio"],
+            expected_architecture=p["expected_architecture"],
+            hub=(
+                hub_reachable(p["hub_endpoint"], repo=p["hub_repo"], timeout=p["hub_timeout_s"])
+                if p["hub_endpoint"]
+                else None
+            ),
+            torch_build=p["torch_build"],
+            check_toolkit=p["check_toolkit"],
+            buildkit=docker_cli_buildkit() if p["check_buildkit"] else None,
         )
     except (ValueError, OSError) as exc:
         module.fail_json(msg=f"groot_preflight: {exc}")

@@ -1,10 +1,18 @@
-"""The training Python env inside dm-workstation: a uv venv (upstream's way) or a conda env (production's).
+"""The training Python env inside dm-workstation, installed the way upstream Isaac-GR00T installs itself.
 
-The plan is computed from a desired state and the state file the last successful run left in the
-env (``groot-ops-env.json``), so a second run with the same inputs runs no installer at all.
-Standard library only, no module-level import of groot_ops: the ``groot_python_env`` Ansible
-module ships this file (``module_utils/groot_ops_envsetup.py``) into containers where groot_ops is
-exactly what is being installed.
+Upstream n1.6.1 installs with uv and resolves its ~30 pins through its own ``pyproject.toml``, whose
+``[tool.uv.sources]`` send torch/torchvision to the PyTorch cu128 index and flash-attn to a prebuilt
+wheel URL (``scripts/deployment/dgpu/install_deps.sh``: ``uv sync`` then ``uv pip install -e .``;
+for another interpreter ``uv pip install --python <python> -e <checkout>`` honours the same sources).
+This module does exactly that for a uv venv or a conda env: create the env (conda: Python 3.10, the
+flash-attn wheels exist for cp310/cp312 only), bootstrap uv into it, then one ``uv pip install`` of the
+checkout (editable) together with groot_ops' wheel, so that one resolution satisfies both.
+
+The plan is computed from the desired state and the install record the last successful run left in
+the env (``groot-ops-env.json``), so a second run with the same inputs runs no installer at all.
+Standard library only, no module-level import of groot_ops: the ``groot_python_env`` Ansible module
+ships this file (``module_utils/groot_ops_envsetup.py``) into containers where groot_ops is exactly
+what is being installed.
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,38 +37,87 @@ except ImportError:  # shipped as Ansible module_utils before groot_ops is insta
 
 
 STATE_FILE = "groot-ops-env.json"
-PTH_FILE = "groot-ops-sources.pth"
+# Written by an earlier version of this module (the checkout on sys.path through a .pth file); the
+# editable install replaces it.
+LEGACY_PTH_FILE = "groot-ops-sources.pth"
 MANAGERS = ("uv", "conda")
+# Upstream's pyproject.toml pins flash-attn wheels for cp310 and cp312 only (its [tool.uv.sources]).
+CONDA_DEFAULT_PYTHON = "3.10"
+# Files of the checkout whose content decides what the resolver installs.
+PROJECT_FILES = ("pyproject.toml", "uv.lock")
+# Keys of the install record that the install step depends on.
+INSTALL_KEYS = ("manager", "project", "project_commit", "project_files", "packages", "requirements", "index")
+# A run marker without a pid is a run being launched (groot_ops.train.runfiles.STARTING_GRACE_S).
+STARTING_GRACE_S = 300.0
+_WHEEL = re.compile(r"^(?P<path>.+\.whl)(?:\[(?P<extras>[A-Za-z0-9_.,-]+)\])?$")
 
 Runner = Callable[[Sequence[str]], tuple[int, str, str]]
 
 
 @dataclass
 class EnvSpec:
-    """What the env must contain. ``env`` is the venv directory (uv) or the env name (conda)."""
+    """What the env must contain.
+
+    ``prefix`` is the env's directory for both managers (a conda env is created with ``--prefix``), so
+    its interpreter ``<prefix>/bin/python`` is known before anything runs: the one value the trainers'
+    ``ansible_python_interpreter`` and ``finetune_python`` are derived from.
+    """
 
     manager: str
-    env: str
+    prefix: str
+    # uv: the interpreter that creates the venv. conda: unused (conda installs python itself).
     python: str = "python3"
+    # Wanted "major.minor"; None accepts the creating interpreter's (uv). conda defaults to 3.10.
+    python_version: str | None = None
     conda_exe: str = "conda"
     uv_spec: str = "uv"
+    # The Isaac-GR00T checkout, installed editable so that its [tool.uv.sources] apply, and its HEAD.
+    project: str = ""
+    project_commit: str = ""
+    # Local wheel files, optionally with extras: "/opt/w/groot_ops-0.1.0-py3-none-any.whl[workstation]".
+    packages: list[str] = field(default_factory=list)
+    # Further requirement specifiers, e.g. a local flash-attn wheel "flash-attn @ file:///opt/wheels/...whl".
     requirements: list[str] = field(default_factory=list)
+    # Packages whose [tool.uv.sources] entry is ignored (the local flash-attn wheel replaces the URL).
+    no_sources_packages: list[str] = field(default_factory=list)
     find_links: list[str] = field(default_factory=list)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
     no_index: bool = False
-    packages: list[str] = field(default_factory=list)
-    source_paths: list[str] = field(default_factory=list)
+    # No network at all: sources that name local indexes and find_links only (the lab, air-gapped hosts).
+    offline: bool = False
+    no_sources: bool = False
+    # The training run marker; a live run blocks every change to its env unless force.
+    run_marker: str = ""
+    force: bool = False
 
     def __post_init__(self) -> None:
         if self.manager not in MANAGERS:
             raise ConfigError(f"groot_env_manager must be one of {', '.join(MANAGERS)}, got {self.manager!r}")
-        if not self.env:
-            raise ConfigError("the env path/name is empty")
-        if self.manager == "uv" and not os.path.isabs(self.env):
-            raise ConfigError(f"a uv venv needs an absolute directory, got {self.env!r}")
-        if self.manager == "conda" and "/" in self.env:
-            raise ConfigError(f"a conda env is named, not a path: {self.env!r}")
+        if not self.prefix or not os.path.isabs(self.prefix):
+            raise ConfigError(f"the env needs an absolute directory (groot_env_dir), got {self.prefix!r}")
+        if self.manager == "conda" and not self.python_version:
+            self.python_version = CONDA_DEFAULT_PYTHON
+        if self.python_version and not re.fullmatch(r"\d+\.\d+", self.python_version):
+            raise ConfigError(f"python_version must look like 3.10, got {self.python_version!r}")
+        if not self.project:
+            raise ConfigError("the Isaac-GR00T checkout to install (project) is empty")
+        for package in self.packages:
+            if not _WHEEL.match(package):
+                raise ConfigError(f"packages must be wheel files (optionally with [extras]): {package!r}")
+
+    @property
+    def env_python(self) -> str:
+        return env_python(self.prefix)
+
+
+def env_python(prefix: str) -> str:
+    """The env's interpreter: what the trainers' ansible_python_interpreter must name."""
+    return str(Path(prefix) / "bin" / "python")
+
+
+def env_uv(prefix: str) -> str:
+    return str(Path(prefix) / "bin" / "uv")
 
 
 def sha256_file(path: str) -> str:
@@ -68,55 +127,114 @@ def sha256_file(path: str) -> str:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except FileNotFoundError:
-        raise ConfigError(f"package file not found on the target: {path}") from None
+        raise ConfigError(f"file not found on the target: {path}") from None
     return digest.hexdigest()
 
 
-def conda_prefix(env_list_json: str, name: str) -> str | None:
-    """Prefix of conda env ``name`` from ``conda env list --json`` (None when it does not exist)."""
-    try:
-        envs = json.loads(env_list_json).get("envs", [])
-    except ValueError:
-        raise ConfigError("`conda env list --json` did not print JSON") from None
-    for prefix in envs:
-        if Path(prefix).name == name and Path(prefix).parent.name == "envs":
-            return str(prefix)
-    return None
+def wheel_requirement(package: str) -> tuple[str, str, str]:
+    """``(distribution, path, requirement)`` of a local wheel, the requirement as PEP 508 direct reference."""
+    match = _WHEEL.match(package)
+    if not match:
+        raise ConfigError(f"not a wheel file: {package!r}")
+    path = match["path"]
+    # Wheel file names start with the distribution name, "_" standing for any of "-_." (PEP 427).
+    dist = Path(path).name.split("-", 1)[0].replace("_", "-").lower()
+    extras = f"[{match['extras']}]" if match["extras"] else ""
+    return dist, path, f"{dist}{extras} @ file://{path}"
 
 
-def env_python(prefix: str) -> str:
-    return str(Path(prefix) / "bin" / "python")
+def pip_index_args(spec: EnvSpec) -> list[str]:
+    """pip's spelling, for bootstrapping uv (offline means: no index, only the local wheel directories)."""
+    args: list[str] = ["--no-index"] if spec.no_index or spec.offline else []
+    for link in spec.find_links:
+        args += ["--find-links", link]
+    if spec.index_url and not spec.offline:
+        args += ["--index-url", spec.index_url]
+    for url in [] if spec.offline else spec.extra_index_urls:
+        args += ["--extra-index-url", url]
+    return args
 
 
-def index_args(spec: EnvSpec) -> list[str]:
-    args: list[str] = ["--no-index"] if spec.no_index else []
+def uv_index_args(spec: EnvSpec) -> list[str]:
+    """uv's spelling. ``--no-index`` would also disable the indexes the checkout's sources name, so an
+    offline install is ``--offline`` plus local find-links: sources pointing at local indexes still apply."""
+    args: list[str] = []
+    if spec.offline:
+        args.append("--offline")
+    if spec.no_index:
+        args.append("--no-index")
     for link in spec.find_links:
         args += ["--find-links", link]
     if spec.index_url:
-        args += ["--index-url", spec.index_url]
+        args += ["--default-index", spec.index_url]
     for url in spec.extra_index_urls:
-        args += ["--extra-index-url", url]
+        args += ["--index", url]
+    if spec.no_sources:
+        args.append("--no-sources")
+    for package in spec.no_sources_packages:
+        args += ["--no-sources-package", package]
     return args
 
 
 def create_argv(spec: EnvSpec) -> list[str]:
     if spec.manager == "conda":
-        # conda picks the interpreter itself; spec.python is the version ("3.11").
-        return [spec.conda_exe, "create", "--yes", "--quiet", "--name", spec.env, f"python={spec.python}"]
-    return [spec.python, "-m", "venv", spec.env]
+        return [
+            spec.conda_exe, "create", "--yes", "--quiet", "--prefix", spec.prefix,
+            f"python={spec.python_version}",
+        ]  # fmt: skip
+    return [spec.python, "-m", "venv", spec.prefix]
 
 
-def install_argv(spec: EnvSpec, prefix: str, args: Sequence[str]) -> list[str]:
-    """An install into the env: uv where it is the manager (fast, upstream's tool), pip in conda."""
-    py = env_python(prefix)
-    if spec.manager == "uv":
-        return [str(Path(prefix) / "bin" / "uv"), "pip", "install", "--python", py, *index_args(spec), *args]
-    return [py, "-m", "pip", "install", "--no-input", "--disable-pip-version-check", *index_args(spec), *args]
+def remove_argv(spec: EnvSpec) -> list[str]:
+    # Only conda envs are recreated for another Python; a venv's Python is its creator's.
+    return [spec.conda_exe, "env", "remove", "--yes", "--prefix", spec.prefix]
+
+
+def bootstrap_uv_argv(spec: EnvSpec) -> list[str]:
+    py = spec.env_python
+    return [
+        py,
+        "-m",
+        "pip",
+        "install",
+        "--no-input",
+        "--disable-pip-version-check",
+        *pip_index_args(spec),
+        spec.uv_spec,
+    ]
+
+
+def install_argv(spec: EnvSpec) -> list[str]:
+    """The one install: the checkout editable (its sources apply) with groot_ops and any extra wheel."""
+    argv = [env_uv(spec.prefix), "pip", "install", "--python", spec.env_python, *uv_index_args(spec)]
+    argv += ["-e", spec.project]
+    reinstall = ["gr00t"]
+    for package in spec.packages:
+        dist, _, requirement = wheel_requirement(package)
+        argv.append(requirement)
+        # A rebuilt wheel keeps its version: uv would keep the installed copy without this.
+        reinstall.append(dist)
+    argv += list(spec.requirements)
+    for dist in reinstall:
+        argv += ["--reinstall-package", dist]
+    return argv
+
+
+def project_files(project: str, *, check: bool = False) -> dict[str, str]:
+    """sha256 of the checkout's packaging files that exist (pyproject.toml is required)."""
+    found: dict[str, str] = {}
+    for name in PROJECT_FILES:
+        path = Path(project) / name
+        if path.is_file():
+            found[name] = sha256_file(str(path))
+    if "pyproject.toml" not in found and not check:
+        raise ConfigError(f"{project} has no pyproject.toml: not an Isaac-GR00T checkout")
+    return found
 
 
 def desired_state(spec: EnvSpec, *, check: bool = False) -> dict[str, Any]:
-    """What the install record must say. In check mode a package file that an earlier task would
-    have copied (skipped in check mode) counts as "to be installed" instead of an error."""
+    """What the install record must say. In check mode files that earlier tasks would have created (the
+    copied wheel, the checkout) count as "to be installed" instead of an error."""
 
     def digest(path: str) -> str:
         if check and not os.path.exists(path):
@@ -125,64 +243,97 @@ def desired_state(spec: EnvSpec, *, check: bool = False) -> dict[str, Any]:
 
     return {
         "manager": spec.manager,
+        "python_version": spec.python_version,
+        "project": spec.project,
+        "project_commit": spec.project_commit,
+        "project_files": project_files(spec.project, check=check),
+        "packages": {
+            Path(wheel_requirement(p)[1]).name: digest(wheel_requirement(p)[1]) for p in spec.packages
+        },
         "requirements": sorted(spec.requirements),
-        "index": index_args(spec),
-        "packages": {Path(p).name: digest(p) for p in spec.packages},
-        "source_paths": list(spec.source_paths),
+        "index": uv_index_args(spec),
     }
 
 
-def plan(
-    spec: EnvSpec, *, prefix: str | None, env_exists: bool, state: Mapping[str, Any], check: bool = False
-) -> list[dict[str, Any]]:
-    """Ordered steps ``{"name", "argv"|"write"}`` that bring the env to ``desired_state``."""
+@dataclass
+class Observed:
+    """What exists on the target before the run."""
+
+    env_exists: bool
+    python_version: str | None = None
+    uv_present: bool = False
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+def observe(spec: EnvSpec, run: Runner) -> Observed:
+    python = spec.env_python
+    if not Path(python).exists():
+        return Observed(env_exists=False)
+    rc, out, err = run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    if rc != 0:
+        raise ConfigError(f"{python} exists but does not run: {(err or out).strip()[-500:]}")
+    return Observed(
+        env_exists=True,
+        python_version=out.strip(),
+        uv_present=Path(env_uv(spec.prefix)).exists(),
+        state=read_state(spec.prefix),
+    )
+
+
+def plan(spec: EnvSpec, observed: Observed, *, check: bool = False) -> list[dict[str, Any]]:
+    """Ordered steps ``{"name", "argv", "why"}`` that bring the env to ``desired_state``."""
     want = desired_state(spec, check=check)
     steps: list[dict[str, Any]] = []
-    target = prefix or spec.env
-    if not env_exists:
-        steps.append({"name": "create env", "argv": create_argv(spec)})
+    state = observed.state
+    fresh = not observed.env_exists
+    if observed.env_exists and spec.python_version and observed.python_version != spec.python_version:
+        if spec.manager == "uv":
+            raise ConfigError(
+                f"the venv {spec.prefix} runs Python {observed.python_version}, python_version is "
+                f"{spec.python_version}: remove it or point groot_env_system_python at Python "
+                f"{spec.python_version}"
+            )
+        steps.append(
+            {
+                "name": "remove env",
+                "argv": remove_argv(spec),
+                "why": f"Python {observed.python_version} -> {spec.python_version} "
+                "(flash-attn wheels: cp310, cp312)",
+            }
+        )
+        fresh = True
+    if fresh:
+        steps.append(
+            {"name": "create env", "argv": create_argv(spec), "why": f"{spec.manager} env {spec.prefix}"}
+        )
         state = {}
-    if spec.manager == "uv" and not state.get("uv_bootstrapped"):
-        steps.append(
-            {
-                "name": "bootstrap uv",
-                "argv": [
-                    env_python(target),
-                    "-m",
-                    "pip",
-                    "install",
-                    "--no-input",
-                    "--disable-pip-version-check",
-                    *index_args(spec),
-                    spec.uv_spec,
-                ],
-            }
+    if fresh or not observed.uv_present:
+        steps.append({"name": "bootstrap uv", "argv": bootstrap_uv_argv(spec), "why": spec.uv_spec})
+    changed_keys = [key for key in INSTALL_KEYS if state.get(key) != want[key]]
+    if changed_keys:
+        why = (
+            "new env"
+            if fresh
+            else ("no install record" if not state else "changed: " + ", ".join(changed_keys))
         )
-    if want["requirements"] and (
-        state.get("requirements") != want["requirements"] or state.get("index") != want["index"]
-    ):
-        steps.append(
-            {"name": "install requirements", "argv": install_argv(spec, target, want["requirements"])}
-        )
-    old_packages = state.get("packages") or {}
-    changed = [p for p in spec.packages if old_packages.get(Path(p).name) != want["packages"][Path(p).name]]
-    if changed:
-        reinstall = "--reinstall" if spec.manager == "uv" else "--force-reinstall"
-        steps.append(
-            {
-                "name": "install packages",
-                "argv": install_argv(spec, target, ["--no-deps", reinstall, *changed]),
-            }
-        )
-    if state.get("source_paths", []) != want["source_paths"]:
-        steps.append({"name": "link sources", "write": PTH_FILE, "lines": want["source_paths"]})
+        steps.append({"name": "install", "argv": install_argv(spec), "why": why})
     return steps
+
+
+def read_state(prefix: str) -> dict[str, Any]:
+    path = Path(prefix) / STATE_FILE
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        # No or a damaged record only means "unknown": installing is the safe answer.
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def _write_atomic(path: Path, text: str) -> None:
     try:
         from groot_ops.atomic import write_text
-    except ImportError:  # module_utils copy: same stage-and-rename, inline
+    except ImportError:  # module_utils copy: the same stage-and-rename, inline
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
@@ -191,75 +342,121 @@ def _write_atomic(path: Path, text: str) -> None:
     write_text(path, text)
 
 
-def read_state(prefix: str) -> dict[str, Any]:
-    path = Path(prefix) / STATE_FILE
+def live_run(marker: str) -> dict[str, Any] | None:
+    """The run marker's content when it names a live training run (the same rule as
+    ``groot_ops.train.runfiles.lock_is_live``), else None."""
+    if not marker:
+        return None
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except ValueError:
-        # A damaged state file only means "unknown": reinstalling is the safe answer.
-        return {}
+        lock = json.loads(Path(marker).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(lock, dict):
+        return None
+    pid = lock.get("pid")
+    if pid is None:
+        return lock if time.time() - float(lock.get("created_at", 0)) < STARTING_GRACE_S else None
+    try:
+        stat = Path(f"/proc/{int(pid)}/stat").read_text()
+    except (OSError, ValueError):
+        return None
+    return None if stat.rsplit(")", 1)[-1].split()[0] == "Z" else lock
 
 
-def _site_packages(prefix: str, run: Runner) -> Path:
-    rc, out, err = run(
-        [env_python(prefix), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]
-    )
+def _dry_run(spec: EnvSpec, run: Runner) -> list[str]:
+    """What the install would change in an existing env, from the installer itself (``--dry-run``)."""
+    rc, out, err = run([*install_argv(spec), "--dry-run"])
+    text = f"{out}\n{err}"
     if rc != 0:
-        raise ConfigError(f"cannot ask {env_python(prefix)} for its site-packages: {err.strip()}")
-    return Path(out.strip())
+        tail = text.strip().splitlines()[-3:]
+        return [f"(dry run failed: {' '.join(tail)})"]
+    return package_changes([line.strip() for line in text.splitlines() if re.match(r"^\s*[-+~] \S", line)])
 
 
-def resolve_prefix(spec: EnvSpec, run: Runner) -> str | None:
-    """The env's directory if it exists (conda: asks conda), else None."""
-    if spec.manager == "uv":
-        return spec.env if Path(env_python(spec.env)).exists() else None
-    rc, out, err = run([spec.conda_exe, "env", "list", "--json"])
-    if rc != 0:
-        raise ConfigError(f"`{spec.conda_exe} env list --json` failed (is conda installed?): {err.strip()}")
-    return conda_prefix(out, spec.env)
+def package_changes(lines: Sequence[str]) -> list[str]:
+    """uv's ``- old`` / ``+ new`` lines; a local package removed and added again (the checkout, the groot_ops
+    wheel: always reinstalled) is one ``~ name (reinstall)`` line, so the real changes stand out."""
+
+    def name(line: str) -> str:
+        return re.split(r"==| @ | \(", line[2:], maxsplit=1)[0].strip().lower()
+
+    local = {name(line) for line in lines if "file://" in line}
+    signs: dict[str, set[str]] = {}
+    for line in lines:
+        signs.setdefault(name(line), set()).add(line[0])
+    out: list[str] = []
+    for line in lines:
+        key = name(line)
+        if key in local and signs[key] >= {"-", "+"}:
+            if line.startswith("+"):
+                out.append(f"~ {key} (reinstall)")
+            continue
+        out.append(line)
+    return out
 
 
 def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, Any]:
-    """Bring the env to the spec; returns ``changed``, ``steps``, ``python``, ``diff``."""
-    prefix = resolve_prefix(spec, run)
-    state = read_state(prefix) if prefix else {}
-    steps = plan(spec, prefix=prefix, env_exists=prefix is not None, state=state, check=check)
+    """Bring the env to the spec; returns ``changed``, ``steps``, ``commands``, ``python``, ``diff``."""
+    observed = observe(spec, run)
+    steps = plan(spec, observed, check=check)
     want = desired_state(spec, check=check)
-    before = {k: state.get(k) for k in want} if state else {}
+    before = {k: observed.state.get(k) for k in want} if observed.state else {}
     result: dict[str, Any] = {
         "changed": bool(steps),
         "steps": [s["name"] for s in steps],
-        "python": env_python(prefix) if prefix else None,
+        "commands": [{"name": s["name"], "why": s["why"], "argv": s["argv"]} for s in steps],
+        "python": spec.env_python,
+        "exists": observed.env_exists,
+        "python_version_before": observed.python_version,
         "diff": {"before": before, "after": want},
     }
-    if check or not steps:
+    result["summary"] = summary(spec, observed, steps)
+    running = live_run(spec.run_marker) if steps else None
+    if running is not None and not spec.force:
+        message = (
+            f"refusing to change the env {spec.prefix} ({', '.join(result['steps'])}): a training run is "
+            f"active ({spec.run_marker}: recipe {running.get('recipe')}, pid {running.get('pid')}). Wait for "
+            "it or stop it (groot-ops train stop), or pass -e groot_env_force=true"
+        )
+        if not check:
+            raise ConfigError(message)
+        result["refused"] = message
+    if check:
+        if observed.env_exists and observed.uv_present and "install" in result["steps"]:
+            result["would_change_packages"] = _dry_run(spec, run)
+            if result["would_change_packages"]:
+                result["summary"] += " | packages: " + ", ".join(result["would_change_packages"])
+        if "refused" in result:
+            result["summary"] += f" | REFUSED: {result['refused']}"
         return result
-    if prefix is None:
-        _run_checked(steps[0], run)
-        prefix = resolve_prefix(spec, run)
-        if prefix is None:
-            raise ConfigError(f"the {spec.manager} env {spec.env} was created but cannot be found afterwards")
-        # Plan again against the real prefix (a conda env's directory is only known now); it is empty.
-        steps = plan(spec, prefix=prefix, env_exists=True, state={})
-    new_state: dict[str, Any] = {}
+    if not steps:
+        return result
     for step in steps:
-        if "write" in step:
-            _write_atomic(
-                _site_packages(prefix, run) / step["write"], "".join(f"{p}\n" for p in step["lines"])
-            )
-        else:
-            _run_checked(step, run)
-    new_state["uv_bootstrapped"] = spec.manager == "uv"
-    new_state.update(want)
-    _write_atomic(Path(prefix) / STATE_FILE, json.dumps(new_state, indent=2, sort_keys=True) + "\n")
-    result["python"] = env_python(prefix)
+        _run_checked(step, run)
+    legacy = _legacy_pth(spec, run)
+    if legacy is not None:
+        legacy.unlink()
+    _write_atomic(Path(spec.prefix) / STATE_FILE, json.dumps(want, indent=2, sort_keys=True) + "\n")
     return result
+
+
+def summary(spec: EnvSpec, observed: Observed, steps: Sequence[Mapping[str, Any]]) -> str:
+    """One plan line: the env, what exists, and each step with its reason."""
+    where = f"{spec.manager} env {spec.prefix}"
+    now = f"Python {observed.python_version}" if observed.env_exists else "missing"
+    if not steps:
+        return f"{where} ({now}): up to date"
+    return f"{where} ({now}): " + "; ".join(f"{s['name']} ({s['why']})" for s in steps)
+
+
+def _legacy_pth(spec: EnvSpec, run: Runner) -> Path | None:
+    rc, out, _ = run([spec.env_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"])
+    path = Path(out.strip()) / LEGACY_PTH_FILE if rc == 0 else None
+    return path if path is not None and path.exists() else None
 
 
 def _run_checked(step: Mapping[str, Any], run: Runner) -> None:
     rc, out, err = run(step["argv"])
     if rc != 0:
-        tail = (err or out).strip()[-2000:]
+        tail = (err or out).strip()[-3000:]
         raise ConfigError(f"{step['name']} failed (exit {rc}): {' '.join(step['argv'])}\n{tail}")

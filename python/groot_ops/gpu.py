@@ -152,3 +152,109 @@ def collect(nvidia_smi: str = "nvidia-smi", *, run: Runner = _run) -> dict[str, 
     facts = summarize(gpus, cuda_version=parse_cuda_version(plain) if rc_plain == 0 else None)
     facts["reason"] = None
     return facts
+
+
+# What the torch build the env installs can run. Upstream n1.6.1 pins torch==2.7.1 from the PyTorch cu128
+# index ([tool.uv.sources] in its pyproject.toml). Its wheels are built for compute capabilities 7.5, 8.0,
+# 8.6, 9.0, 10.0 and 12.0 with PTX for 12.0: PyTorch dropped sm_50/sm_60 and then sm_70 from the CUDA 12.8
+# builds before 2.7 (pytorch/pytorch#147607, merged 2025-03-05, following #146265), and only 2.8 put sm_70
+# back (pytorch/pytorch#157517; "torch 2.7.1+cu128 not support sm_70", EutropicAI/vs-playground#59). A
+# cu128 wheel of that time reports torch.cuda.get_arch_list() == ['sm_75', 'sm_80', 'sm_86', 'sm_90',
+# 'sm_100', 'sm_120', 'compute_120'] (recorded in NVIDIA's 3dgrut install_env.sh). The installed env's own
+# get_arch_list() is checked as well (groot_env, tag gpu), so a wrong entry here cannot pass a real GPU.
+TORCH_ARCH_LISTS: dict[str, tuple[str, ...]] = {
+    "2.7.1+cu128": ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120", "compute_120"),
+}
+_ARCH = re.compile(r"^(sm|compute)_(\d+)[a-z]?$")
+
+
+def parse_capability(value: Any) -> tuple[int, int] | None:
+    """``"12.0"``, ``(12, 0)`` or ``[9, 0]`` -> (major, minor); None when unknown."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", str(value or ""))
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def arch_supports(capability: tuple[int, int], arch_list: Sequence[str]) -> bool:
+    """Whether a torch built for ``arch_list`` has kernels for a GPU of ``capability`` (CUDA's rules).
+
+    A cubin for sm_XY runs on X.Z with Z >= Y (same major; arch-specific ``a``/``f`` variants taken as
+    their base), and PTX for compute_XY is JIT-compiled on any capability >= X.Y. torch's own warning
+    (``torch.cuda._check_cubins``) only compares the major, so it is looser than this.
+    """
+    major, minor = capability
+    for arch in arch_list:
+        match = _ARCH.match(arch.strip())
+        if not match:
+            continue
+        number = int(match.group(2))
+        arch_major, arch_minor = divmod(number, 10)
+        if match.group(1) == "sm" and arch_major == major and arch_minor <= minor:
+            return True
+        if match.group(1) == "compute" and (arch_major, arch_minor) <= (major, minor):
+            return True
+    return False
+
+
+def arch_problems(gpus: Sequence[dict[str, Any]], arch_list: Sequence[str], *, torch_build: str) -> list[str]:
+    """One message per GPU whose compute capability ``torch_build`` (with ``arch_list``) cannot run."""
+    problems = []
+    for gpu in gpus:
+        cap = parse_capability(gpu.get("compute_cap"))
+        if cap is None:
+            problems.append(f"GPU {gpu.get('index')} ({gpu.get('name')}): compute capability unknown")
+        elif not arch_supports(cap, arch_list):
+            problems.append(
+                f"GPU {gpu.get('index')} ({gpu.get('name')}) has compute capability {cap[0]}.{cap[1]}, which "
+                f"torch {torch_build} (built for {' '.join(arch_list)}) cannot run"
+            )
+    return problems
+
+
+def torch_report() -> dict[str, Any]:
+    """What the installed torch says about itself and the GPUs it sees (run inside the training env)."""
+    import torch  # only inside the env: this module is standard library otherwise
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return {
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "arch_list": list(torch.cuda.get_arch_list()),
+        "gpus": [
+            {
+                "index": i,
+                "name": torch.cuda.get_device_name(i),
+                "compute_cap": "{}.{}".format(*torch.cuda.get_device_capability(i)),
+            }
+            for i in range(count)
+        ],
+    }
+
+
+def torch_check(report: dict[str, Any]) -> list[str]:
+    """Problems of a :func:`torch_report`: no GPU visible, or a GPU its arch list does not cover."""
+    if not report.get("gpus"):
+        return [f"torch {report.get('torch')} sees no CUDA GPU (torch.cuda.is_available() is False)"]
+    return arch_problems(report["gpus"], report.get("arch_list") or [], torch_build=str(report.get("torch")))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m groot_ops.gpu torch-check``: exit 1 naming each GPU the env's torch cannot run."""
+    import json
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args != ["torch-check"]:
+        print("usage: python -m groot_ops.gpu torch-check", file=sys.stderr)
+        return 2
+    report = torch_report()
+    problems = torch_check(report)
+    print(json.dumps({**report, "ok": not problems, "problems": problems}))
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,19 +14,24 @@ import argparse
 import http.client
 import json
 import os
+import platform
 import re
 import shutil
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 try:
     from groot_ops.disk.budget import budget_parts
+    from groot_ops.gpu import TORCH_ARCH_LISTS, arch_problems
 except ImportError:  # shipped as Ansible module_utils: groot_ops is not installed on the host yet
     from ansible.module_utils.groot_ops_budget import budget_parts  # type: ignore[no-redef]
+    from ansible.module_utils.groot_ops_gpu import TORCH_ARCH_LISTS, arch_problems  # type: ignore[no-redef]
 
 GIB = 1024**3
 
@@ -36,8 +41,18 @@ PATH_NEEDS = {
     "hf_cache": ("caches_bytes",),
     "checkpoints": ("checkpoints_bytes",),
     "exports": ("export_bytes",),
+    # The inference host keeps one export per deployed revision.
+    "server_models": ("export_bytes",),
     "docker_root": ("docker_root_bytes",),
 }
+# Executables of the NVIDIA container toolkit (any one proves it is installed).
+TOOLKIT_EXECUTABLES = (
+    "nvidia-ctk",
+    "nvidia-container-toolkit",
+    "nvidia-container-runtime",
+    "nvidia-container-cli",
+)
+TOOLKIT_DIRS = ("/usr/bin", "/usr/local/bin", "/usr/sbin")
 
 
 def _version_tuple(text: str | None) -> tuple[int, ...] | None:
@@ -310,6 +325,142 @@ def docker_checks(engine: Mapping[str, Any], req: Mapping[str, Any]) -> list[dic
     return checks
 
 
+def toolkit_check(req: Mapping[str, Any], *, which: Any = shutil.which) -> dict[str, Any]:
+    """The NVIDIA container toolkit on the host (the engine's nvidia runtime comes from it)."""
+    found = [
+        exe
+        for exe in TOOLKIT_EXECUTABLES
+        if which(exe) or any(os.path.exists(f"{d}/{exe}") for d in TOOLKIT_DIRS)
+    ]
+    return check(
+        "docker:nvidia_container_toolkit",
+        bool(found),
+        observed=found or "none of " + ", ".join(TOOLKIT_EXECUTABLES),
+        required="the NVIDIA container toolkit installed",
+        hard=bool(req.get("require_gpu", True)),
+        fix=(
+            "install nvidia-container-toolkit "
+            "(https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/), "
+            "run `sudo nvidia-ctk runtime configure --runtime=docker` and restart docker"
+        ),
+    )
+
+
+def docker_cli_buildkit(docker: str = "docker", *, timeout: float = 30.0) -> dict[str, Any]:
+    """What this host's docker CLI builds with: its version and whether the buildx plugin answers."""
+    import subprocess
+
+    def run(argv: list[str]) -> tuple[int, str]:
+        try:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return 127, str(exc)
+        return proc.returncode, (proc.stdout or proc.stderr).strip()
+
+    rc, version = run([docker, "version", "--format", "{{.Client.Version}}"])
+    if rc != 0 and not version[:1].isdigit():
+        return {"cli": None, "error": version or f"{docker} not found"}
+    brc, buildx = run([docker, "buildx", "version"])
+    return {"cli": version.splitlines()[0] if version else None, "buildx": buildx if brc == 0 else None}
+
+
+def buildkit_check(probe: Mapping[str, Any]) -> dict[str, Any]:
+    """BuildKit for the image build: the buildx plugin, or a CLI before 23.0 (DOCKER_BUILDKIT=1 then
+    uses the engine's built-in BuildKit; from 23.0 on the CLI refuses without buildx)."""
+    cli = probe.get("cli")
+    ok = bool(probe.get("buildx")) or (cli is not None and not version_at_least(cli, "23.0"))
+    return check(
+        "docker:buildkit",
+        ok,
+        observed=probe.get("error") or {"cli": cli, "buildx": probe.get("buildx")},
+        required="docker buildx (or a docker CLI older than 23.0)",
+        fix=(
+            "install the buildx plugin (Docker CE: apt install docker-buildx-plugin), or name a prebuilt "
+            "image in groot_server_image"
+        ),
+    )
+
+
+def architecture_check(expected: str, observed: str | None = None) -> dict[str, Any]:
+    """The host's architecture against the inventory's (it decides the server image's Dockerfile)."""
+    machine = observed or platform.machine()
+    return check(
+        "host:architecture",
+        machine == expected,
+        observed=machine,
+        required=expected,
+        fix=(
+            f"the inventory says {expected} (groot_server_arch) but the host is {machine}: correct the "
+            "inventory, the image is built with upstream's Dockerfile for the host's architecture"
+        ),
+    )
+
+
+def hub_reachable(
+    endpoint: str, *, repo: str = "nvidia/GR00T-N1.6-3B", timeout: float = 10.0
+) -> dict[str, Any]:
+    """GET <endpoint>/api/models/<repo> from this host. Any HTTP answer (also 401/404) proves the Hub
+    answers; only connection errors and timeouts fail. No token is sent."""
+    url = f"{endpoint.rstrip('/')}/api/models/{repo}"
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="GET"), timeout=timeout) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return {
+            "reachable": False,
+            "url": url,
+            "error": str(reason),
+            "seconds": round(time.monotonic() - started, 2),
+        }
+    return {"reachable": True, "url": url, "status": status, "seconds": round(time.monotonic() - started, 2)}
+
+
+def hub_check(probe: Mapping[str, Any]) -> dict[str, Any]:
+    return check(
+        "hub:reachable",
+        bool(probe.get("reachable")),
+        observed=probe.get("error") or f"HTTP {probe.get('status')} in {probe.get('seconds')} s",
+        required=f"an answer from {probe.get('url')}",
+        fix=(
+            "let this host reach the Hub (proxy: HTTPS_PROXY in the environment; DNS; firewall), or point "
+            "groot_hf_endpoint at a reachable mirror"
+        ),
+    )
+
+
+def torch_arch_check(gpu: Mapping[str, Any], torch_build: str, req: Mapping[str, Any]) -> dict[str, Any]:
+    """Every GPU's compute capability against the arch list of the torch build the env will install."""
+    arch_list = TORCH_ARCH_LISTS.get(torch_build)
+    if arch_list is None:
+        return check(
+            "gpu:torch_arch",
+            False,
+            observed=f"no known arch list for torch {torch_build}",
+            required=f"one of {sorted(TORCH_ARCH_LISTS)}",
+            hard=False,
+            fix="add the build's torch.cuda.get_arch_list() to groot_ops.gpu.TORCH_ARCH_LISTS",
+        )
+    gpus = list(gpu.get("gpus") or [])
+    problems = arch_problems(gpus, arch_list, torch_build=torch_build)
+    caps = sorted({str(g.get("compute_cap")) for g in gpus})
+    return check(
+        "gpu:torch_arch",
+        bool(gpus) and not problems,
+        observed={"compute_capabilities": caps, "problems": problems},
+        required=f"torch {torch_build}: {' '.join(arch_list)}",
+        hard=bool(req.get("require_gpu", True)),
+        message="" if not problems else "; ".join(problems),
+        fix=(
+            "use a GPU of a supported capability, or a torch build for it (pin it in Isaac-GR00T's pyproject "
+            "and in preflight_torch_build)"
+        ),
+    )
+
+
 def ansible_check(version: str | None, minimum: str | None, below: str | None) -> dict[str, Any]:
     ok = version_at_least(version, minimum) and (not below or not version_at_least(version, below))
     return check(
@@ -348,7 +499,13 @@ def run_preflight(
     engine: Mapping[str, Any] | None = None,
     docker_root_need_bytes: int = 0,
     margin_ratio: float = 0.1,
+    expected_architecture: str = "",
+    hub: Mapping[str, Any] | None = None,
+    torch_build: str = "",
+    check_toolkit: bool = False,
+    buildkit: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Every check of one host; ``hub`` is a :func:`hub_reachable` result (None skips the Hub check)."""
     checks: list[dict[str, Any]] = []
     if requirements.get("ansible_version") is not None:
         checks.append(
@@ -358,9 +515,19 @@ def run_preflight(
                 requirements.get("ansible_below"),
             )
         )
+    if expected_architecture:
+        checks.append(architecture_check(expected_architecture))
     checks.extend(gpu_checks(gpu, requirements))
+    if torch_build and gpu.get("present"):
+        checks.append(torch_arch_check(gpu, torch_build, requirements))
     if engine is not None:
         checks.extend(docker_checks(engine, requirements))
+    if check_toolkit:
+        checks.append(toolkit_check(requirements))
+    if buildkit is not None:
+        checks.append(buildkit_check(buildkit))
+    if hub is not None:
+        checks.append(hub_check(hub))
     disk_paths = dict(paths)
     need = dict(budget)
     root = (engine or {}).get("info", {}).get("DockerRootDir") if engine else None
@@ -368,7 +535,7 @@ def run_preflight(
         disk_paths["docker_root"] = root
         need["docker_root_bytes"] = int(docker_root_need_bytes)
     checks.extend(check_disks(disk_paths, need, margin_ratio=margin_ratio))
-    return verdict(checks, gpu=dict(gpu), budget=dict(budget))
+    return verdict(checks, gpu=dict(gpu), budget=dict(budget), architecture=platform.machine())
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -382,6 +549,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--min-gpu-count", type=int, default=1)
     parser.add_argument("--min-gpu-memory-mib", type=int, default=0)
     parser.add_argument("--no-docker", action="store_true", help="skip the Docker engine checks")
+    parser.add_argument("--expected-arch", default="", help="the architecture the host must have")
+    parser.add_argument("--hub-endpoint", default="", help="check that the Hub answers at this endpoint")
+    parser.add_argument(
+        "--torch-build", default="", help="check the GPUs against this torch build's arch list"
+    )
     parser.add_argument("--out", help="write the verdict JSON here (atomically) as well as stdout")
     return parser.parse_args(argv)
 
@@ -410,6 +582,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget=budget,
         engine=None if args.no_docker else docker_engine_info(),
         margin_ratio=0.0,
+        expected_architecture=args.expected_arch,
+        hub=hub_reachable(args.hub_endpoint) if args.hub_endpoint else None,
+        torch_build=args.torch_build,
+        check_toolkit=not args.no_docker,
     )
     text = json.dumps(result, indent=2)
     if args.out:

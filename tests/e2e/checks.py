@@ -22,14 +22,38 @@ def workspace(host: str = "lab-ws") -> Path:
     return PATHS.host_data(host) / "workspace"
 
 
+def standin_commit() -> str:
+    """The commit `lab up` published the Isaac-GR00T stand-in at (the lab's groot_isaac_groot_commit)."""
+    from groot_ops.lab.standin import commit_file
+
+    return commit_file(PATHS).read_text().strip()
+
+
 def check_provision(recipe: dict[str, Any], nodes: list[str]) -> None:
+    from groot_ops.lab.docker import docker
+
+    commit = standin_commit()
     for host in nodes:
-        info = inspect("container", f"{host}-dm-workstation")
+        container = f"{host}-dm-workstation"
+        info = inspect("container", container)
         assert info is not None, f"provision left no dm-workstation container for {host}"
-        assert info["State"]["Running"], f"{host}-dm-workstation is not running"
+        assert info["State"]["Running"], f"{container} is not running"
         # The trainer sits on the internal lab network only: no route out of the lab.
         assert set(info["NetworkSettings"]["Networks"]) == {layout.NETWORK}
         assert inspect("network", layout.NETWORK)["Internal"] is True
+        # The stand-in checkout, at the pinned commit, installed editable by uv into the one env.
+        probe = (
+            "import json, gr00t, gr00t.experiment.experiment, torchcodec, groot_ops; "
+            "r = json.load(open('/opt/groot-env/groot-ops-env.json')); "
+            "print(json.dumps({'gr00t': gr00t.__file__, 'commit': r['project_commit'], 'index': r['index']}))"
+        )
+        seen = json.loads(docker(["exec", container, "/opt/groot-env/bin/python", "-c", probe]).strip())
+        assert seen["gr00t"] == str(workspace(host) / "Isaac-GR00T" / "gr00t" / "__init__.py"), seen
+        assert seen["commit"] == commit and "--offline" in seen["index"], seen
+        head = docker(
+            ["exec", container, "git", "-C", str(workspace(host) / "Isaac-GR00T"), "rev-parse", "HEAD"]
+        )
+        assert head.strip() == commit
 
 
 def check_datasets(recipe_name: str, recipe: dict[str, Any], seeded: dict[str, str]) -> None:
@@ -102,6 +126,12 @@ def check_deploy(recipe: dict[str, Any]) -> None:
 
     info = inspect("container", "groot-server")
     assert info is not None and info["State"]["Running"], "groot-server is not running"
+    # Served from the image the role built on lab-spark from the stand-in's docker/Dockerfile at the pin.
+    commit = standin_commit()
+    assert info["Config"]["Image"] == f"groot-server:default-{commit}", info["Config"]["Image"]
+    labels = inspect("image", info["Config"]["Image"])["Config"]["Labels"]
+    assert labels["org.groot-ops.isaac-groot-commit"] == commit
+    assert labels["org.groot-ops.dockerfile"] == "docker/Dockerfile"
     port = int(recipe.get("deploy", {}).get("port", 5555))
     result = probe_server("127.0.0.1", port, request_timeout_s=10.0, startup_timeout_s=60.0)
     assert result["ok"], f"groot-server probe failed: {result}"

@@ -44,10 +44,15 @@ def molecule_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         pytest.fail("the molecule scenarios need a running Docker engine (make docker)")
     work = tmp_path_factory.mktemp("molecule")
     image = _run(["bash", str(REPO / "tests/molecule/build-images.sh")]).stdout.split()[-1]
-    wheelhouse = REPO / ".cache" / "molecule-wheelhouse"
+    # The lab's wheelhouse (groot_ops.lab.wheelhouse), shared: downloaded once for both.
+    wheelhouse = REPO / ".cache" / "wheelhouse"
     _run(["bash", str(REPO / "tests/molecule/prepare-wheelhouse.sh"), str(wheelhouse)])
     standin = work / "Isaac-GR00T"
-    _run(["bash", str(REPO / "tests/standins/publish_repo.sh"), str(standin)])
+    # Its pyproject's [tool.uv.sources] name the wheelhouse where the instance mounts it.
+    commit = _run(
+        ["bash", str(REPO / "tests/standins/publish_repo.sh"), str(standin), "/opt/wheelhouse"]
+    ).stdout
+    commit = commit.strip()
     snapshot = work / "groot-ops-src"
     shutil.copytree(
         REPO / "python",
@@ -64,6 +69,7 @@ def molecule_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             "GROOT_OPS_WORKSTATION_IMAGE": image,
             "GROOT_OPS_MOLECULE_WHEELHOUSE": str(wheelhouse),
             "GROOT_OPS_MOLECULE_STANDIN_REPO": str(standin),
+            "GROOT_OPS_MOLECULE_STANDIN_COMMIT": commit,
             "GROOT_OPS_MOLECULE_GROOT_OPS_SRC": str(snapshot),
             "GROOT_OPS_MOLECULE_WS_ROOT": str(ws_root),
             "ANSIBLE_FORCE_COLOR": "0",

@@ -147,6 +147,10 @@ def test_wheelhouse_carries_what_groot_env_installs_offline() -> None:
     assert groot_env_uv_spec(REPO) in reqs
     names = {re.split(r"[<>=!~\[]", r, maxsplit=1)[0].lower() for r in reqs}
     assert {"torch", "numpy", "pyarrow", "pyyaml", "huggingface_hub", "pyzmq", "msgpack", "uv"} <= names
+    # The stand-in checkout is installed the upstream way (uv pip install -e): its own pins and build
+    # backend must be there too.
+    assert "torchcodec==0.13.0" in reqs
+    assert {"setuptools", "wheel", "pip"} <= names
 
 
 def test_a_lab_container_s_checkout_comes_from_its_label_or_its_mounts(tmp_path: Path) -> None:

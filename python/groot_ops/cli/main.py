@@ -25,6 +25,7 @@ COMMAND_GROUPS: tuple[str, ...] = (
     "hub_cmd",
     "probe_cmd",
     "runner_cmd",
+    "render_cmd",
     "lab_cmd",
 )
 

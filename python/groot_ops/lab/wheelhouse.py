@@ -27,14 +27,33 @@ def _name(requirement: str) -> str:
     return re.split(r"[\s<>=!~\[;]", requirement, maxsplit=1)[0]
 
 
-def requirements(repo: Path) -> list[str]:
-    """Core + workstation extra of groot-ops, torch, and build tools, pinned where installed here."""
+STANDIN_PYPROJECT = "tests/standins/isaac_groot/pyproject.toml"
+
+
+def _toml(path: Path) -> dict:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10 controllers
         import tomli as tomllib
-    project = tomllib.loads((repo / "pyproject.toml").read_text())["project"]
-    wanted = [*project["dependencies"], *project["optional-dependencies"]["workstation"], *BUILD_TOOLS]
+    return tomllib.loads(path.read_text())
+
+
+def standin_requirements(repo: Path) -> list[str]:
+    """What the Isaac-GR00T stand-in's pyproject.toml installs: its dependencies and build requirements."""
+    data = _toml(repo / STANDIN_PYPROJECT)
+    return [*data["project"]["dependencies"], *data["build-system"]["requires"]]
+
+
+def requirements(repo: Path) -> list[str]:
+    """Core + workstation extra of groot-ops, the Isaac-GR00T stand-in's dependencies (torch: the local
+    CPU wheel), and build tools, pinned where installed here."""
+    project = _toml(repo / "pyproject.toml")["project"]
+    wanted = [
+        *project["dependencies"],
+        *project["optional-dependencies"]["workstation"],
+        *(r for r in standin_requirements(repo) if _name(r) != "torch"),
+        *BUILD_TOOLS,
+    ]
     # groot_env bootstraps uv from the same offline wheelhouse: take its spec from the role itself so
     # the two cannot drift apart.
     pinned = [TORCH_SPEC, groot_env_uv_spec(repo)]

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from groot_ops.probe import probe_server
-from tests.ansible_helpers import REPO_ROOT, run_playbook, write_local_inventory
+from tests.ansible_helpers import run_playbook, write_local_inventory
 from tests.hub_server.fixtures import hub  # noqa: F401  (fixture)
 from tests.standins.model_fixture import write_model_dir
+from tests.standins.server_image import build_standin_server_image
 
 pytestmark = pytest.mark.docker
 
@@ -42,8 +43,7 @@ def container_command() -> list[str]:
 def image() -> str:
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.fail("Docker engine not reachable (run via make test, which starts one)")
-    script = REPO_ROOT / "tests/images/build-groot-server.sh"
-    return subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True).stdout.strip()
+    return build_standin_server_image()
 
 
 @pytest.fixture

@@ -1,9 +1,12 @@
-"""Env setup command logic (uv and conda) and a real uv env created, left alone, then updated."""
+"""The training env the upstream way: plans for fresh, adopted and current envs, the refusal under a live run,
+and a real uv install of a checkout whose [tool.uv.sources] decide where a package comes from."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,21 +17,30 @@ from groot_ops import envsetup
 from groot_ops.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[3]
+WHEEL = "/opt/groot-ops/wheels/groot_ops-0.1.0-py3-none-any.whl"
+PROD = {
+    "manager": "conda",
+    "prefix": "/opt/conda/envs/unitree_sim_env",
+    "conda_exe": "/opt/conda/bin/conda",
+    "uv_spec": "uv==0.13.9",
+    "project": "/workspace/Isaac-GR00T",
+    "project_commit": "5dc80c4afd726b34faad1d8f7e007a13b34e4c88",
+    "packages": [f"{WHEEL}[workstation]"],
+}
 
 
 def _spec(**kw: object) -> envsetup.EnvSpec:
-    base: dict[str, object] = {"manager": "uv", "env": "/opt/groot-env"}
-    base.update(kw)
-    return envsetup.EnvSpec(**base)  # type: ignore[arg-type]
+    return envsetup.EnvSpec(**{**PROD, **kw})  # type: ignore[arg-type]
 
 
-def _wheel(dirpath: Path, name: str, body: str) -> Path:
+def _wheel(dirpath: Path, name: str, body: str, version: str = "0.1") -> Path:
     """A minimal pure-Python wheel (one module) written by hand: no build backend needed."""
-    path = dirpath / f"{name}-0.1-py3-none-any.whl"
-    dist = f"{name}-0.1.dist-info"
+    dirpath.mkdir(parents=True, exist_ok=True)
+    path = dirpath / f"{name}-{version}-py3-none-any.whl"
+    dist = f"{name}-{version}.dist-info"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr(f"{name}.py", body)
-        zf.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+        zf.writestr(f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
         zf.writestr(
             f"{dist}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         )
@@ -40,8 +52,10 @@ def _wheel(dirpath: Path, name: str, body: str) -> Path:
     ("kw", "needle"),
     [
         ({"manager": "pip"}, "must be one of uv, conda"),
-        ({"env": "relative/dir"}, "absolute directory"),
-        ({"manager": "conda", "env": "/opt/conda/envs/x"}, "named, not a path"),
+        ({"prefix": "unitree_sim_env"}, "absolute directory"),
+        ({"project": ""}, "checkout to install"),
+        ({"python_version": "3"}, "look like 3.10"),
+        ({"packages": ["/opt/groot_ops.tar.gz"]}, "must be wheel files"),
     ],
 )
 def test_bad_spec_is_refused(kw: dict[str, object], needle: str) -> None:
@@ -49,96 +63,174 @@ def test_bad_spec_is_refused(kw: dict[str, object], needle: str) -> None:
         _spec(**kw)
 
 
-def test_uv_commands() -> None:
-    spec = _spec(python="/usr/bin/python3", find_links=["/opt/wheels"], no_index=True)
-    assert envsetup.create_argv(spec) == ["/usr/bin/python3", "-m", "venv", "/opt/groot-env"]
-    assert envsetup.install_argv(spec, "/opt/groot-env", ["torch==2.13.0"]) == [
-        "/opt/groot-env/bin/uv", "pip", "install", "--python", "/opt/groot-env/bin/python",
-        "--no-index", "--find-links", "/opt/wheels", "torch==2.13.0",
+def test_conda_defaults_to_python_3_10_for_the_flash_attn_wheels() -> None:
+    assert _spec().python_version == "3.10"
+    assert envsetup.EnvSpec(manager="uv", prefix="/opt/groot-env", project="/x").python_version is None
+
+
+def test_fresh_production_env_is_one_upstream_install_of_the_checkout() -> None:
+    spec = _spec()
+    steps = envsetup.plan(spec, envsetup.Observed(env_exists=False), check=True)
+    assert [s["name"] for s in steps] == ["create env", "bootstrap uv", "install"]
+    assert steps[0]["argv"] == [
+        "/opt/conda/bin/conda", "create", "--yes", "--quiet", "--prefix", "/opt/conda/envs/unitree_sim_env",
+        "python=3.10",
     ]  # fmt: skip
+    assert steps[1]["argv"][-1] == "uv==0.13.9"
+    # uv installs the checkout editable, so its [tool.uv.sources] (cu128 torch, the flash-attn wheel)
+    # apply; groot_ops is resolved in the same run; nothing disables the sources by default.
+    assert steps[2]["argv"] == [
+        "/opt/conda/envs/unitree_sim_env/bin/uv", "pip", "install",
+        "--python", "/opt/conda/envs/unitree_sim_env/bin/python",
+        "-e", "/workspace/Isaac-GR00T",
+        f"groot-ops[workstation] @ file://{WHEEL}",
+        "--reinstall-package", "gr00t", "--reinstall-package", "groot-ops",
+    ]  # fmt: skip
+    assert spec.env_python == "/opt/conda/envs/unitree_sim_env/bin/python"
 
 
-def test_conda_commands_match_production() -> None:
+def test_mirrors_and_a_local_flash_attn_wheel_override_the_sources() -> None:
     spec = _spec(
-        manager="conda",
-        env="unitree_sim_env",
-        python="3.11",
-        conda_exe="/opt/conda/bin/conda",
-        index_url="https://pypi.example/simple",
-        extra_index_urls=["https://download.pytorch.org/whl/cu128"],
+        index_url="https://pypi.mirror/simple",
+        extra_index_urls=["https://mirror/whl/cu128"],
+        requirements=["flash-attn @ file:///opt/wheels/flash_attn-2.7.4.post1-cp310-cp310-linux_x86_64.whl"],
+        no_sources_packages=["flash-attn"],
     )
-    assert envsetup.create_argv(spec) == [
-        "/opt/conda/bin/conda", "create", "--yes", "--quiet", "--name", "unitree_sim_env", "python=3.11",
-    ]  # fmt: skip
-    argv = envsetup.install_argv(spec, "/opt/conda/envs/unitree_sim_env", ["transformers==4.51.3"])
-    assert argv[:4] == ["/opt/conda/envs/unitree_sim_env/bin/python", "-m", "pip", "install"]
-    assert argv[-5:] == [
-        "--index-url", "https://pypi.example/simple",
-        "--extra-index-url", "https://download.pytorch.org/whl/cu128",
-        "transformers==4.51.3",
+    argv = envsetup.install_argv(spec)
+    assert argv[argv.index("--default-index") + 1] == "https://pypi.mirror/simple"
+    assert argv[argv.index("--index") + 1] == "https://mirror/whl/cu128"
+    assert argv[argv.index("--no-sources-package") + 1] == "flash-attn"
+    assert "flash-attn @ file:///opt/wheels/flash_attn-2.7.4.post1-cp310-cp310-linux_x86_64.whl" in argv
+    # pip (bootstrapping uv) gets the same mirror in its spelling
+    assert envsetup.bootstrap_uv_argv(spec)[-5:] == [
+        "--index-url", "https://pypi.mirror/simple", "--extra-index-url", "https://mirror/whl/cu128",
+        "uv==0.13.9",
     ]  # fmt: skip
 
 
-def test_conda_prefix_from_env_list() -> None:
-    listing = json.dumps(
-        {"envs": ["/opt/conda", "/opt/conda/envs/unitree_sim_env", "/home/u/envs/other", "/srv/loose"]}
+def test_offline_keeps_the_sources_and_uses_local_wheels_only() -> None:
+    spec = _spec(manager="uv", prefix="/opt/groot-env", offline=True, find_links=["/wh"])
+    argv = envsetup.install_argv(spec)
+    # --no-index would disable the local index the stand-in's sources name; --offline does not.
+    assert "--offline" in argv and "--no-index" not in argv and "--no-sources" not in argv
+    assert envsetup.bootstrap_uv_argv(spec)[-4:] == ["--no-index", "--find-links", "/wh", "uv==0.13.9"]
+
+
+def test_adopted_conda_env_of_python_3_11_is_recreated() -> None:
+    observed = envsetup.Observed(env_exists=True, python_version="3.11", uv_present=False)
+    steps = envsetup.plan(_spec(), observed, check=True)
+    assert [s["name"] for s in steps] == ["remove env", "create env", "bootstrap uv", "install"]
+    assert steps[0]["argv"] == [
+        "/opt/conda/bin/conda", "env", "remove", "--yes", "--prefix", "/opt/conda/envs/unitree_sim_env",
+    ]  # fmt: skip
+    assert "3.11 -> 3.10" in steps[0]["why"]
+
+
+def test_adopted_env_of_the_right_python_is_kept_and_installed_into() -> None:
+    observed = envsetup.Observed(env_exists=True, python_version="3.10", uv_present=False)
+    steps = envsetup.plan(_spec(), observed, check=True)
+    assert [(s["name"], s["why"]) for s in steps] == [
+        ("bootstrap uv", "uv==0.13.9"),
+        ("install", "no install record"),
+    ]
+
+
+def test_a_venv_of_another_python_is_an_error_not_a_recreate() -> None:
+    spec = envsetup.EnvSpec(manager="uv", prefix="/opt/groot-env", project="/x", python_version="3.10")
+    with pytest.raises(ConfigError, match=r"runs Python 3\.11"):
+        envsetup.plan(spec, envsetup.Observed(env_exists=True, python_version="3.11"), check=True)
+
+
+def _checkout(tmp_path: Path, body: str = "") -> Path:
+    project = tmp_path / "Isaac-GR00T"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "pyproject.toml").write_text(body or '[project]\nname = "gr00t"\nversion = "0.1.0"\n')
+    return project
+
+
+def test_a_matching_record_plans_nothing_and_each_input_reinstalls(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w", "groot_ops", "VALUE = 1\n")
+    project = _checkout(tmp_path)
+    spec = _spec(project=str(project), packages=[f"{wheel}[workstation]"])
+    record = envsetup.desired_state(spec)
+    current = envsetup.Observed(env_exists=True, python_version="3.10", uv_present=True, state=record)
+    assert envsetup.plan(spec, current) == []
+
+    _wheel(tmp_path / "w", "groot_ops", "VALUE = 2\n")
+    assert [s["why"] for s in envsetup.plan(spec, current)] == ["changed: packages"]
+    (project / "pyproject.toml").write_text('[project]\nname = "gr00t"\nversion = "0.2.0"\n')
+    moved = _spec(project=str(project), packages=[f"{wheel}[workstation]"], project_commit="f" * 40)
+    assert [s["why"] for s in envsetup.plan(moved, current)] == [
+        "changed: project_commit, project_files, packages"
+    ]
+
+
+def test_a_checkout_without_pyproject_is_named() -> None:
+    with pytest.raises(ConfigError, match=r"/nowhere has no pyproject.toml"):
+        envsetup.desired_state(_spec(project="/nowhere", packages=[]))
+
+
+def _marker(tmp_path: Path, pid: int | None) -> Path:
+    marker = tmp_path / "runs" / "active.json"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps({"recipe": "fold-towel", "pid": pid, "created_at": time.time()}))
+    return marker
+
+
+def test_a_live_training_run_blocks_any_change(tmp_path: Path) -> None:
+    # This test process is alive: a marker naming it is a live run.
+    live = _marker(tmp_path, os.getpid())
+    spec = _spec(
+        prefix=str(tmp_path / "env"), project=str(_checkout(tmp_path)), run_marker=str(live), packages=[]
     )
-    assert envsetup.conda_prefix(listing, "unitree_sim_env") == "/opt/conda/envs/unitree_sim_env"
-    assert envsetup.conda_prefix(listing, "other") == "/home/u/envs/other"
-    assert envsetup.conda_prefix(listing, "loose") is None  # not in an envs/ directory: not a named env
-    assert envsetup.conda_prefix(listing, "missing") is None
-    with pytest.raises(ConfigError, match="did not print JSON"):
-        envsetup.conda_prefix("conda: command not found", "x")
+
+    def runner(argv: Sequence[str]) -> tuple[int, str, str]:
+        raise AssertionError(f"nothing may run under a live training run: {argv}")
+
+    planned = envsetup.ensure_env(spec, runner, check=True)
+    assert "refused" in planned and "fold-towel" in planned["refused"] and "REFUSED" in planned["summary"]
+    with pytest.raises(ConfigError, match=r"refusing to change the env .* a training run is active"):
+        envsetup.ensure_env(spec, runner)
+    # A dead pid (a crashed supervisor) does not block.
+    assert envsetup.live_run(str(_marker(tmp_path, 2**22 + 12345))) is None
 
 
-def test_conda_env_is_planned_against_the_conda_that_exists() -> None:
+def test_check_mode_reports_the_installers_own_dry_run(tmp_path: Path) -> None:
+    prefix = tmp_path / "env"
+    (prefix / "bin").mkdir(parents=True)
+    for name in ("python", "uv"):
+        (prefix / "bin" / name).write_text("")
+    project = _checkout(tmp_path)
+    spec = _spec(prefix=str(prefix), project=str(project), packages=[])
     calls: list[list[str]] = []
 
-    def fake_conda(argv: Sequence[str]) -> tuple[int, str, str]:
+    def runner(argv: Sequence[str]) -> tuple[int, str, str]:
         calls.append(list(argv))
-        return 0, json.dumps({"envs": ["/opt/conda/envs/unitree_sim_env"]}), ""
+        if argv[-1] == "--dry-run":
+            return (
+                0,
+                "",
+                "Would install 2 packages\n - torch==2.7.0\n + torch==2.7.1+cu128\n"
+                " + flash-attn==2.7.4.post1\n",
+            )
+        return 0, "3.10\n", ""
 
-    spec = _spec(manager="conda", env="unitree_sim_env", requirements=["tyro==0.9.17"])
-    result = envsetup.ensure_env(spec, fake_conda, check=True)
-    assert calls == [["conda", "env", "list", "--json"]]
-    assert result["steps"] == ["install requirements", "link sources"] or result["steps"] == [
-        "install requirements"
+    result = envsetup.ensure_env(spec, runner, check=True)
+    assert result["steps"] == ["install"]
+    assert result["would_change_packages"] == [
+        "- torch==2.7.0",
+        "+ torch==2.7.1+cu128",
+        "+ flash-attn==2.7.4.post1",
     ]
-    assert result["python"] == "/opt/conda/envs/unitree_sim_env/bin/python"
-
-
-def test_missing_conda_is_a_clear_error() -> None:
-    spec = _spec(manager="conda", env="unitree_sim_env")
-    with pytest.raises(ConfigError, match="is conda installed"):
-        envsetup.ensure_env(spec, lambda argv: (127, "", "conda: not found"), check=True)
-
-
-def test_plan_is_empty_when_the_record_matches(tmp_path: Path) -> None:
-    wheel = _wheel(tmp_path, "demo_pkg", "VALUE = 1\n")
-    spec = _spec(
-        requirements=["torch==2.13.0"], packages=[str(wheel)], source_paths=["/workspace/Isaac-GR00T"]
-    )
-    state = {**envsetup.desired_state(spec), "uv_bootstrapped": True}
-    assert envsetup.plan(spec, prefix="/opt/groot-env", env_exists=True, state=state) == []
-    _wheel(tmp_path, "demo_pkg", "VALUE = 2\n")
-    steps = envsetup.plan(spec, prefix="/opt/groot-env", env_exists=True, state=state)
-    assert [s["name"] for s in steps] == ["install packages"]
-    assert "--reinstall" in steps[0]["argv"] and "--no-deps" in steps[0]["argv"]
-
-
-def test_missing_package_file_names_it() -> None:
-    with pytest.raises(ConfigError, match=r"/nowhere/groot_ops\.whl"):
-        envsetup.desired_state(_spec(packages=["/nowhere/groot_ops.whl"]))
+    assert "packages: - torch==2.7.0" in result["summary"]
+    assert calls[-1][:3] == [str(prefix / "bin" / "uv"), "pip", "install"] and calls[-1][-1] == "--dry-run"
 
 
 @pytest.fixture(scope="module")
 def wheelhouse() -> Path:
     script = REPO / "tests/molecule/prepare-wheelhouse.sh"
     out = subprocess.run(
-        ["bash", str(script), str(REPO / ".cache/molecule-wheelhouse")],
-        check=True,
-        capture_output=True,
-        text=True,
+        ["bash", str(script), str(REPO / ".cache/wheelhouse")], check=True, capture_output=True, text=True
     )
     return Path(out.stdout.split()[-1])
 
@@ -149,38 +241,92 @@ def _runner(argv: Sequence[str]) -> tuple[int, str, str]:
 
 
 @pytest.mark.timeout(300)
-def test_real_uv_env_installs_once_and_follows_the_wheel(tmp_path: Path, wheelhouse: Path) -> None:
-    src = tmp_path / "Isaac-GR00T"
-    (src / "gr00t").mkdir(parents=True)
-    (src / "gr00t" / "__init__.py").write_text("")
-    wheel = _wheel(tmp_path, "demo_pkg", "VALUE = 1\n")
-    spec = _spec(
-        env=str(tmp_path / "env"), python="python3", find_links=[str(wheelhouse)], no_index=True,
-        packages=[str(wheel)], source_paths=[str(src)],
+def test_real_uv_install_honours_the_checkouts_sources(tmp_path: Path, wheelhouse: Path) -> None:
+    # Two wheels of demo_pkg 0.1: the checkout's [tool.uv.sources] pin it to its own index ("pinned"),
+    # the other copy sits in find-links with every other wheel. Only an install that applies the
+    # checkout's sources (uv pip install -e, what upstream does) gets the pinned one.
+    pinned = _wheel(tmp_path / "pinned-index", "demo_pkg", "WHERE = 'pinned'\n")
+    links = tmp_path / "links"
+    links.mkdir()
+    for wheel in wheelhouse.glob("*.whl"):
+        os.symlink(wheel, links / wheel.name)
+    _wheel(links, "demo_pkg", "WHERE = 'find-links'\n")
+    project = _checkout(
+        tmp_path,
+        "[build-system]\nrequires = ['setuptools>=67', 'wheel']\nbuild-backend = 'setuptools.build_meta'\n"
+        "[project]\nname = 'gr00t'\nversion = '0.1.0'\ndependencies = ['demo_pkg==0.1']\n"
+        "[tool.setuptools.packages.find]\ninclude = ['gr00t*']\n"
+        "[tool.uv.sources]\ndemo_pkg = [{ index = 'pinned' }]\n"
+        f"[[tool.uv.index]]\nname = 'pinned'\nurl = '{pinned.parent}'\nformat = 'flat'\nexplicit = true\n",
+    )
+    (project / "gr00t").mkdir()
+    (project / "gr00t" / "__init__.py").write_text("")
+    tool = _wheel(tmp_path / "w", "groot_tool", "VALUE = 1\n")
+    spec = envsetup.EnvSpec(
+        manager="uv", prefix=str(tmp_path / "env"), python="python3", uv_spec="uv", project=str(project),
+        project_commit="a" * 40, packages=[str(tool)], find_links=[str(links)], offline=True,
     )  # fmt: skip
     planned = envsetup.ensure_env(spec, _runner, check=True)
-    assert planned["changed"] and planned["steps"][0] == "create env"
-    assert not (tmp_path / "env").exists()
+    assert planned["steps"] == ["create env", "bootstrap uv", "install"] and not (tmp_path / "env").exists()
 
     first = envsetup.ensure_env(spec, _runner)
-    assert first["steps"] == ["create env", "bootstrap uv", "install packages", "link sources"]
-    probe = [first["python"], "-c", "import demo_pkg, gr00t; print(demo_pkg.VALUE, gr00t.__file__)"]
-    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.startswith(f"1 {src}")
+    assert first["steps"] == ["create env", "bootstrap uv", "install"]
+    probe = [
+        first["python"],
+        "-c",
+        "import demo_pkg, gr00t, groot_tool; print(demo_pkg.WHERE, gr00t.__file__)",
+    ]
+    out = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
+    assert out.split()[0] == "pinned", out
+    assert out.split()[1].startswith(str(project))  # editable: imported from the checkout itself
 
     second = envsetup.ensure_env(spec, _runner)
-    assert second == {**second, "changed": False, "steps": []}
+    assert second["changed"] is False and second["steps"] == []
 
-    _wheel(tmp_path, "demo_pkg", "VALUE = 2\n")
+    _wheel(tmp_path / "w", "groot_tool", "VALUE = 2\n")
     third = envsetup.ensure_env(spec, _runner)
-    assert third["steps"] == ["install packages"]
-    assert subprocess.run(probe, capture_output=True, text=True, check=True).stdout.startswith("2 ")
+    assert third["steps"] == ["install"]
+    value = subprocess.run(
+        [first["python"], "-c", "import groot_tool; print(groot_tool.VALUE)"], capture_output=True, text=True
+    )
+    assert value.stdout.strip() == "2"
     record = json.loads((tmp_path / "env" / envsetup.STATE_FILE).read_text())
-    assert record["packages"] == {wheel.name: envsetup.sha256_file(str(wheel))}
+    assert record["project_commit"] == "a" * 40 and record["packages"] == {
+        tool.name: envsetup.sha256_file(str(tool))
+    }
 
 
-def test_check_mode_plans_a_wheel_not_copied_yet(tmp_path: Path) -> None:
-    # In --check the copy task before the module is skipped: the wheel is absent, the plan says "install".
-    spec = _spec(env=str(tmp_path / "env"), packages=[str(tmp_path / "groot_ops-0.1.0-py3-none-any.whl")])
-    result = envsetup.ensure_env(spec, _runner, check=True)
-    assert result["steps"] == ["create env", "bootstrap uv", "install packages"]
-    assert not (tmp_path / "env").exists()
+def test_module_check_mode_plans_a_fresh_env_and_writes_nothing(tmp_path: Path) -> None:
+    from tests.unit.modules.harness import run_module
+
+    project = _checkout(tmp_path)
+    wheel = f"{tmp_path}/w/groot_ops-0.1.0-py3-none-any.whl[workstation]"
+    args = {
+        "manager": "conda",
+        "prefix": str(tmp_path / "envs" / "unitree_sim_env"),
+        "project": str(project),
+        "conda_exe": "/opt/conda/bin/conda",
+        "packages": [wheel],
+    }
+    result = run_module("groot_python_env", args, check=True, diff=True)
+    assert result["changed"] and result["steps"] == ["create env", "bootstrap uv", "install"]
+    assert result["commands"][0]["argv"][-1] == "python=3.10"
+    assert result["python"] == str(tmp_path / "envs/unitree_sim_env/bin/python")
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["project"] == str(project)
+    assert not (tmp_path / "envs").exists()
+    bad = run_module("groot_python_env", {**args, "prefix": "relative"}, check=True)
+    assert bad["failed"] and "absolute directory" in bad["msg"]
+
+
+def test_reinstalled_local_packages_are_folded_in_the_dry_run() -> None:
+    lines = [
+        "- gr00t==0.1.0 (from file:///workspace/Isaac-GR00T)",
+        "+ gr00t @ file:///workspace/Isaac-GR00T",
+        "- torch==2.7.0",
+        "+ torch==2.7.1+cu128",
+        "- groot-ops==0.1.0 (from file:///opt/w/groot_ops-0.1.0-py3-none-any.whl)",
+        "+ groot-ops @ file:///opt/w/groot_ops-0.1.0-py3-none-any.whl",
+    ]
+    assert envsetup.package_changes(lines) == [
+        "~ gr00t (reinstall)", "- torch==2.7.0", "+ torch==2.7.1+cu128", "~ groot-ops (reinstall)",
+    ]  # fmt: skip

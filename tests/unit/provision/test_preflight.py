@@ -165,6 +165,7 @@ def test_module_utils_copies_are_the_package_files() -> None:
         ("preflight", "preflight.py"),
         ("envsetup", "envsetup.py"),
         ("budget", "disk/budget.py"),
+        ("serverimage", "serverimage.py"),
     ):
         link = root / "module_utils" / f"groot_ops_{name}.py"
         assert link.is_symlink()
@@ -179,8 +180,11 @@ def test_budget_and_preflight_load_without_the_package(tmp_path: Path) -> None:
         "sys.modules['groot_ops'] = None\n"  # import groot_ops.* raises ImportError
         "import ansible.module_utils\n"
         f"ansible.module_utils.__path__.append({str(root / 'module_utils')!r})\n"
-        "from ansible.module_utils import groot_ops_budget, groot_ops_preflight\n"
+        "from ansible.module_utils import groot_ops_budget, groot_ops_gpu, groot_ops_preflight\n"
+        "from ansible.module_utils import groot_ops_envsetup, groot_ops_serverimage\n"
         "assert groot_ops_preflight.budget_parts is groot_ops_budget.budget_parts\n"
+        "assert groot_ops_preflight.arch_problems is groot_ops_gpu.arch_problems\n"
+        "assert groot_ops_serverimage.profile_for('aarch64') == 'spark'\n"
         "b = groot_ops_preflight.disk_budget(checkpoint_bytes=10, save_total_limit=2, margin_ratio=0)\n"
         "assert b['checkpoints_bytes'] == 30 and b['total_bytes'] == 30, b\n"
         "try:\n"

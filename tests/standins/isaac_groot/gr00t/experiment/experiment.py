@@ -15,6 +15,11 @@ import sys
 import time
 from pathlib import Path
 
+# Module level on purpose, as upstream (which also loads omegaconf, transformers, wandb here): importing this
+# module is the env check's proof that the env can train (roles/groot_env groot_env_import_check).
+import torch  # noqa: F401
+import torch.distributed  # noqa: F401
+
 from gr00t.configs.finetune_config import EmbodimentTag, FinetuneConfig
 from gr00t.experiment import checkpointing
 from gr00t.experiment.trainer import Gr00tTrainer, TrainingSetup
