@@ -34,8 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
     from groot_ops.cli.output import emit
-    from groot_ops.lab.layout import repo_root
     from groot_ops.render import render
     from groot_ops.render.text import render_text
     from groot_ops.runner.invocation import parse_extravars

@@ -17,7 +17,7 @@ from pathlib import Path
 
 # Module level on purpose, as upstream (which also loads omegaconf, transformers, wandb here): importing this
 # module is the env check's proof that the env can train (roles/groot_env groot_env_import_check).
-import torch  # noqa: F401
+import torch
 import torch.distributed  # noqa: F401
 
 from gr00t.configs.finetune_config import EmbodimentTag, FinetuneConfig
