@@ -137,6 +137,10 @@ seconds:
   description: Time taken.
   returned: success
   type: float
+summary:
+  description: One line saying what was checked, fetched, repaired and removed.
+  returned: success
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -434,7 +434,7 @@ def ensure_model(
     half-written file.
 
     Returns ``changed, repo_id, revision, commit, path, files, bytes, downloaded, downloaded_bytes,
-    repaired, removed, hashed_bytes, hub_requests, retries, seconds, diff``. ``changed`` is about the
+    repaired, removed, hashed_bytes, hub_requests, retries, seconds, summary, diff``. ``changed`` is about the
     model's files; refreshing the manifest (a cache of verified stats) alone is not a change.
     """
     if verify not in ("stat", "full"):
@@ -484,7 +484,7 @@ def ensure_model(
     }
     changed = not existed or bool(todo or removed)
     if check:
-        return _finish(result, changed, hub, started)
+        return _finish(result, changed, hub, started, check=True)
     with _lock(base):
         for remote in todo:
             part = staging / f"{remote.path}.part"
@@ -516,7 +516,7 @@ def ensure_model(
                 "files": [{**f.as_dict(), "stat": stat_key((target / f.path).stat())} for f in files],
             },
         )
-    return _finish(result, changed, hub, started)
+    return _finish(result, changed, hub, started, check=False)
 
 
 def _prune_empty_dirs(folder: Path) -> None:
@@ -525,9 +525,27 @@ def _prune_empty_dirs(folder: Path) -> None:
             path.rmdir()
 
 
-def _finish(result: dict[str, Any], changed: bool, hub: HubClient, started: float) -> dict[str, Any]:
+def _summary(result: dict[str, Any], *, check: bool) -> str:
+    """One line for the report: what was verified, fetched, repaired and removed."""
+    verb = "to fetch" if check else "fetched"
+    parts = [
+        f"{result['files']} files ({result['bytes']} bytes) checked against the Hub's hashes",
+        f"{len(result['downloaded'])} {verb} ({result['downloaded_bytes']} bytes)",
+    ]
+    if result["repaired"]:
+        parts.append(f"{'to repair' if check else 'repaired'} {', '.join(result['repaired'])}")
+    if result["removed"]:
+        parts.append(f"{'to remove' if check else 'removed'} {', '.join(result['removed'])}")
+    parts.append(f"{result['hashed_bytes']} bytes hashed")
+    return "; ".join(parts)
+
+
+def _finish(
+    result: dict[str, Any], changed: bool, hub: HubClient, started: float, *, check: bool
+) -> dict[str, Any]:
     return {
         **result,
+        "summary": _summary(result, check=check),
         "changed": changed,
         "hub_requests": hub.requests,
         "retries": list(hub.retries),

@@ -170,7 +170,11 @@ def render_model_card(provenance: dict[str, Any]) -> str:
         *[f"| {d['name']} | `{d['repo_id']}` | `{d['revision']}` | `{d['sha']}` |" for d in p["datasets"]],
         "",
         *(
-            [f"Training data fingerprint `{p['data_fingerprint']}`, stats `{p.get('stats_fingerprint')}`", ""]
+            [
+                f"Training data fingerprint `{p['data_fingerprint']}`, "
+                f"stats `{p.get('stats_fingerprint') or 'not recorded'}`",
+                "",
+            ]
             if p.get("data_fingerprint")
             else []
         ),

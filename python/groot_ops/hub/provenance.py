@@ -32,7 +32,6 @@ LAUNCH_REQUIRED = (
     "embodiment_tag",
     "datasets",
     "data_fingerprint",
-    "stats_fingerprint",
     "flags",
 )
 
@@ -95,7 +94,7 @@ def card_provenance(record: dict[str, Any], *, steps: int, final_loss: float | N
             {k: ds.get(k) for k in ("name", "repo_id", "revision", "sha")} for ds in record["datasets"]
         ],
         "data_fingerprint": record["data_fingerprint"],
-        "stats_fingerprint": record["stats_fingerprint"],
+        "stats_fingerprint": record.get("stats_fingerprint"),
         "isaac_groot": {"repo": isaac_groot_repo, "commit": record["isaac_groot_commit"]},
         "groot_ops_commit": record["groot_ops_commit"],
         "groot_ops_dirty": bool(record.get("groot_ops_dirty")),

@@ -46,9 +46,9 @@ def launch_record(workspace: Path) -> dict:
         "data_fingerprint": DATA_FINGERPRINT,
         "stats_fingerprint": STATS_FINGERPRINT,
         "flags": {
-            "--dataset_path": str(workspace / "datasets/groot/fold_towel"),
-            "--max_steps": 8,
-            "--global_batch_size": 4,
+            "dataset_path": str(workspace / "datasets/groot/fold_towel"),
+            "max_steps": 8,
+            "global_batch_size": 4,
         },
         "modality_config": None,
     }
@@ -143,7 +143,7 @@ def test_publish_exports_cards_uploads_and_tags_once(publish_setup: dict) -> Non
     for needle in (DATASET_SHA, ISAAC_COMMIT, LAUNCH_COMMIT, DATA_FINGERPRINT, STATS_FINGERPRINT, "0.5"):
         assert needle in card, needle
     assert MOVED_SHA not in card and "123456" not in card
-    assert '"--max_steps": 8' in card
+    assert '"max_steps": 8' in card
     assert str(publish_setup["workspace"]) not in card
 
     hub.server.clear_requests()

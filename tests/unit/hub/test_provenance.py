@@ -23,7 +23,7 @@ RECORD = {
     "datasets": [{"name": "ft", "repo_id": "u/FT", "revision": "main", "sha": "a" * 40, "extra": "x"}],
     "data_fingerprint": "d" * 64,
     "stats_fingerprint": "e" * 64,
-    "flags": {"--dataset_path": "/workspace/datasets/groot/ft", "--max_steps": 8},
+    "flags": {"dataset_path": "/workspace/datasets/groot/ft", "max_steps": 8},
     "modality_config": {"path": "/workspace/cfg/modality.py", "sha256": "f" * 64},
 }
 
@@ -57,7 +57,7 @@ def test_the_newest_servable_checkpoint_with_the_launch_records_provenance(run: 
     assert prov["datasets"] == [{"name": "ft", "repo_id": "u/FT", "revision": "main", "sha": "a" * 40}]
     assert prov["isaac_groot"] == {"repo": "NVIDIA/Isaac-GR00T", "commit": "3" * 40}
     assert (prov["steps"], prov["final_loss"]) == (4, 0.5)
-    assert prov["training_flags"]["--dataset_path"] == "ft"  # no host layout in the card
+    assert prov["training_flags"]["dataset_path"] == "ft"  # no host layout in the card
     assert prov["modality_config"] == {"file": "modality.py", "sha256": "f" * 64}
     card = render_model_card({**prov, "files": [{"path": "config.json", "size": 10}]})
     assert "d" * 64 in card and "e" * 64 in card and "(with uncommitted changes)" in card
