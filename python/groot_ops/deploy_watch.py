@@ -141,7 +141,9 @@ def watch_server(
         if crash is not None:
             logs = logs(tail=log_lines)
             result = _result(False, crash, started, clock, facts, logs)
-            raise ServerNotReady(f"{name} {crash} {result['seconds']:.1f} s into the wait", result)
+            raise ServerNotReady(
+                f"{name} {crash} (seen {result['seconds']:.1f} s into the start-up wait)", result
+            )
         if facts["running"]:
             since = facts["started_at"]
             lines = logs(since=since)
