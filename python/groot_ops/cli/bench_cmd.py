@@ -38,7 +38,8 @@ def _summary(result: dict[str, Any], merge_inputs: int) -> str:
         f"{result['merge_s']} s wall / {result['merge_cpu_s']} s CPU, "
         f"video bytes added {result['merge_video_bytes_added']}\n"
         f"stats of the merge: {merged['seconds']:.2f} s wall / {merged['cpu_s']:.2f} s CPU, "
-        f"peak RSS {merged['peak_rss_mb']:.0f} MB"
+        f"peak RSS {merged['peak_rss_mb']:.0f} MB\n"
+        f"load average before / after: {result['load_average_before']} / {result['load_average_after']}"
     )
 
 
