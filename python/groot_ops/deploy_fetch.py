@@ -250,7 +250,14 @@ class HubClient:
 
     def _get_json(self, url: str) -> tuple[Any, Any]:
         with self._request(url) as resp:
-            return json.loads(resp.read().decode()), resp.headers
+            body = resp.read()
+            try:
+                return json.loads(body.decode()), resp.headers
+            except ValueError:
+                # A proxy's or captive portal's HTML page, not the Hub: say so rather than crash.
+                raise HubFetchError(
+                    f"{url.split('?')[0]} answered something that is not JSON: {body[:80]!r}"
+                ) from None
 
     # -- the three calls ----------------------------------------------------------------------
     def resolve(self, repo_id: str, revision: str) -> str:

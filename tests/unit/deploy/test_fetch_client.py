@@ -148,3 +148,9 @@ def test_the_token_never_follows_a_redirect_to_another_host(two_hosts, tmp_path)
     assert (hub_port, "Bearer hf_secret_token_value") in _Recorder.seen
     assert (cdn_port, None) in _Recorder.seen
     assert not [auth for port, auth in _Recorder.seen if port == cdn_port and auth]
+
+
+def test_an_answer_that_is_not_json_is_named(two_hosts) -> None:
+    hub_url, _ = two_hosts
+    with pytest.raises(HubFetchError, match="answered something that is not JSON"):
+        HubClient(endpoint=hub_url, sleep=lambda s: None).resolve("org/m", "main")
