@@ -31,7 +31,9 @@ options:
     type: str
     required: true
   private:
-    description: Visibility when the repo is created; an existing repo keeps its visibility.
+    description:
+      - Visibility when the repo is created. With C(true) an existing public repo is refused (make it
+        private on the Hub, or pass C(false) to publish publicly); an existing private repo stays private.
     type: bool
     default: true
   tag:
@@ -111,6 +113,10 @@ private:
   type: bool
 url:
   description: URL of the repo.
+  returned: always
+  type: str
+summary:
+  description: One line saying what was (or would be) uploaded and tagged, or that the repo is up to date.
   returned: always
   type: str
 """

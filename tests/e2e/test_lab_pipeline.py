@@ -166,3 +166,62 @@ def test_two_node_training_with_rendezvous(lab: dict[str, Any]) -> None:
     ]
     assert sorted(s["node_rank"] for s in statuses) == [0, 1]
     assert {s["nnodes"] for s in statuses} == {2}
+
+
+def _serving_revision() -> str:
+    from groot_ops.deploy import container_view
+    from groot_ops.lab.docker import inspect
+
+    revision = container_view(inspect("container", "groot-server"))["revision"]
+    assert revision, "groot-server serves no /models/<revision>"
+    return revision
+
+
+def test_deploy_faults_on_the_lab(lab: dict[str, Any], tmp_path: Path) -> None:
+    """On lab-spark (python3 and Docker, no groot_ops): a broken revision is rolled back at once with the
+    server's log in the message; damaged files under a crash-looping server are repaired by a re-run."""
+    import shutil
+    import time
+
+    from huggingface_hub import HfApi
+
+    from tests.hub_server.seed import classic_lfs
+
+    assert "deploy" in stages.built_prefix(), "needs the pipeline up to deploy"
+    recipe = _recipes()[RECIPE]
+    serving = _serving_revision()
+    models = PATHS.host_data("lab-spark") / "checkpoints"  # groot_server_data_root in inventory/lab
+    broken = tmp_path / "broken"
+    shutil.copytree(models / serving, broken)
+    (broken / "statistics.json").unlink()
+    api = HfApi(endpoint=hub.LOCAL_URL, token=PATHS.hub_tokens.read_text().strip())
+    repo_id = recipe["hub"]["repo_id"]
+    api.create_branch(repo_id, branch="lab-broken", revision=serving, exist_ok=True)
+    with classic_lfs():
+        info = api.upload_folder(
+            folder_path=str(broken), repo_id=repo_id, revision="lab-broken", delete_patterns=["*"]
+        )
+    api.create_tag(repo_id, tag="lab-broken", revision=info.oid, exist_ok=True)
+
+    started = time.monotonic()
+    pin = ["-e", "groot_server_model_revision=lab-broken"]
+    bad = run_playbook(REPO, "deploy.yml", recipe=RECIPE, extra=pin, timeout_s=600)
+    _record("fault:broken-deploy", round(time.monotonic() - started, 1))
+    text = bad.log.read_text().replace("\\n", "\n")
+    assert not bad.ok, f"a broken revision deployed: {bad.log}"
+    assert f"Revision {info.oid} (lab-broken) failed on lab-spark" in text, bad.log
+    assert f"Rolled back to {serving}" in text and "statistics.json" in text, bad.log
+    assert _serving_revision() == serving
+    checks.check_deploy(recipe)
+
+    # Damage under the served revision, then a restart: the server crash-loops; one deploy run repairs it.
+    (models / serving / "statistics.json").write_text("{}")
+    subprocess.run(["docker", "restart", "groot-server"], check=True, capture_output=True)
+    started = time.monotonic()
+    fixed = _run("deploy")
+    _record("fault:damaged-files", round(time.monotonic() - started, 1))
+    assert "repaired statistics.json" in fixed.log.read_text(), fixed.log
+    assert json.loads((models / serving / "statistics.json").read_text())
+    checks.check_deploy(recipe)
+    again = _run("deploy")
+    assert not {h: c for h, c in again.recap.items() if c["changed"]}, changed_tasks(again.log.read_text())

@@ -13,6 +13,13 @@ Provenance schema (the dict given to :func:`render_model_card`)::
     final_loss:        float | None
     loss_curve:        str | None               file name of the PNG next to the card
     files:             [{path, size}]           the export's file list
+    optional, from the training's launch record (groot_ops.hub.provenance):
+    launched_at:       str                      when the run was launched
+    data_fingerprint:  str                      fingerprint of the training dataset at launch
+    stats_fingerprint: str                      fingerprint of its normalization stats at launch
+    groot_ops_dirty:   bool                     the launching checkout had uncommitted changes
+    base_model_revision: str | None             the base model's revision at launch
+    modality_config:   {file, sha256} | None    a --modality_config_path file, by name and hash
 
 Every string is checked: local paths, host names/IP addresses and tokens are refused, because
 the card is public the moment the repo is. :func:`public_flags` turns path-valued training flags
@@ -50,6 +57,15 @@ REQUIRED = (
     "training_flags",
     "steps",
     "files",
+)
+
+OPTIONAL = (
+    "launched_at",
+    "data_fingerprint",
+    "stats_fingerprint",
+    "groot_ops_dirty",
+    "base_model_revision",
+    "modality_config",
 )
 
 
@@ -132,6 +148,9 @@ def render_model_card(provenance: dict[str, Any]) -> str:
             "final_loss": p.get("final_loss"),
         },
     }
+    for key in OPTIONAL:
+        if p.get(key) is not None:
+            front["groot_ops"][key] = p[key]
     lines = [
         "---",
         yaml.safe_dump(front, sort_keys=False).rstrip(),
@@ -150,10 +169,20 @@ def render_model_card(provenance: dict[str, Any]) -> str:
         "|---|---|---|---|",
         *[f"| {d['name']} | `{d['repo_id']}` | `{d['revision']}` | `{d['sha']}` |" for d in p["datasets"]],
         "",
+        *(
+            [
+                f"Training data fingerprint `{p['data_fingerprint']}`, "
+                f"stats `{p.get('stats_fingerprint') or 'not recorded'}`",
+                "",
+            ]
+            if p.get("data_fingerprint")
+            else []
+        ),
         "## Code",
         "",
         f"- Isaac-GR00T: `{p['isaac_groot']['repo']}` at `{p['isaac_groot']['commit']}`",
-        f"- groot-ops: `{p['groot_ops_commit']}`",
+        f"- groot-ops: `{p['groot_ops_commit']}`"
+        + (" (with uncommitted changes)" if p.get("groot_ops_dirty") else ""),
         "",
         "## Training flags",
         "",

@@ -79,7 +79,10 @@ def publish_folder(
     """Make ``repo_id`` at ``revision`` hold exactly ``folder``; tag the commit with ``tag``.
 
     Returns ``changed, commit, tag, uploaded_files, uploaded_bytes, deleted_files, created, url,
-    private, diff``. Identical remote content: no upload, no commit (``commit`` is the current head).
+    private, summary, diff``. Identical remote content: no upload, no commit (``commit`` is the current
+    head). With ``private`` (the default) an existing public repo is refused: only ``private=False``,
+    the recipe's explicit ``hub.private: false``, publishes publicly. An existing private repo stays
+    private either way.
     """
     with hub_failures(repo_id):
         return _publish(
@@ -130,6 +133,7 @@ def _publish(
         remote = retry("tree listing", lambda: _remote_tree(api, repo_id, pinned))
     except RepositoryNotFoundError:
         head, remote_private, remote = None, None, {}
+    _refuse_public(repo_id, private=private, remote_private=remote_private)
     to_upload = changed_files(local, remote)
     to_delete = sorted(set(remote) - set(local))
     content_changed = bool(to_upload or to_delete) or head is None
@@ -145,15 +149,20 @@ def _publish(
         "diff": _diff(local, remote, set(to_upload)),
     }
     if check:
+        changed = content_changed or _tag_missing(api, repo_id, tag, head, retry)
         return {
             **result,
-            "changed": content_changed or _tag_missing(api, repo_id, tag, head, retry),
+            "changed": changed,
             "commit": head,
+            "summary": _summary(repo_id, tag, head, to_upload, changed, check=True),
         }
     commit = head
     if content_changed:
         if head is None:
             retry("create repo", lambda: api.create_repo(repo_id, private=private, exist_ok=True))
+            # Someone may have created it, public, since the lookup: create_repo(exist_ok) keeps it so.
+            created = retry("repo lookup", lambda: api.repo_info(repo_id))
+            _refuse_public(repo_id, private=private, remote_private=created.private)
         uploaded = retry(
             "upload",
             lambda: api.upload_folder(
@@ -166,12 +175,35 @@ def _publish(
         )
         commit = uploaded.oid
     tag_changed = _ensure_tag(api, repo_id, tag, commit, retry)
+    uploaded = to_upload if content_changed else []
     return {
         **result,
         "changed": content_changed or tag_changed,
         "commit": commit,
-        "uploaded_files": to_upload if content_changed else [],
+        "uploaded_files": uploaded,
+        "summary": _summary(repo_id, tag, commit, uploaded, content_changed or tag_changed, check=False),
     }
+
+
+def _refuse_public(repo_id: str, *, private: bool, remote_private: bool | None) -> None:
+    """A private recipe never publishes into a public repo; only ``private: false`` allows public."""
+    if private and remote_private is False:
+        raise InputError(
+            f"Hub repo {repo_id} exists and is public, but the recipe asks for a private repo "
+            "(hub.private: true, the default): make the repo private on the Hub, or set hub.private: false "
+            "in the recipe to publish this model publicly"
+        )
+
+
+def _summary(
+    repo_id: str, tag: str | None, commit: str | None, uploaded: list[str], changed: bool, *, check: bool
+) -> str:
+    """One line for the report: what was (or would be) sent and tagged, or that nothing changed."""
+    if not changed:
+        return f"{repo_id} {tag or ''}: up to date at commit {commit}".replace("  ", " ")
+    verb = "would upload" if check else "uploaded"
+    where = f", commit {commit}" if commit and not check else ""
+    return f"{repo_id} {tag or ''}: {verb} {len(uploaded)} files{where}".replace("  ", " ")
 
 
 def _diff(local: dict[str, dict[str, Any]], remote: dict[str, dict[str, Any]], changed: set[str]) -> dict:

@@ -1,35 +1,57 @@
-"""playbooks/publish.yml end to end on localhost: real export, model card and upload to the test Hub."""
+"""playbooks/publish.yml end to end on localhost: real export, model card and upload to the test Hub.
+
+The card's provenance comes from the run's launch record only; a private recipe never publishes into a
+public repo."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.ansible_helpers import REPO_ROOT, AnsibleResult, run_playbook, write_local_inventory
+from tests.ansible_helpers import AnsibleResult, run_playbook, write_local_inventory
 from tests.checkpoint_factory import write_checkpoint
 from tests.hub_server.fixtures import HubHandle
 
 HOST = "trainer-1"
 MODEL_REPO = "groot/it-model"
-DATASET_SHA = "a" * 40
-LAUNCH_COMMIT = "1" * 40  # the groot-ops commit the finetune role recorded when it launched the training
+DATASET_SHA = "a" * 40  # the commit the training was launched on
+MOVED_SHA = "b" * 40  # the branch has moved since: the datasets stage now records this one
+LAUNCH_COMMIT = "1" * 40  # the groot-ops commit the supervisor recorded when it launched the training
+ISAAC_COMMIT = "3" * 40
+DATA_FINGERPRINT = "d" * 64
+STATS_FINGERPRINT = "e" * 64
 
 
-def _git_commit(repo: Path, message: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid", "GIT_COMMITTER_NAME": "t"}
-    env |= {"GIT_COMMITTER_EMAIL": "t@t.invalid", "PATH": "/usr/bin:/bin"}
-    if not (repo / ".git").exists():
-        subprocess.run(["git", "init", "-q", str(repo)], check=True, env=env)
-    subprocess.run(
-        ["git", "-C", str(repo), "commit", "-q", "--allow-empty", "-m", message], check=True, env=env
-    )
-    return subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+def launch_record(workspace: Path) -> dict:
+    """runs/<recipe>/launch.json as the supervisor writes it when it launches a run."""
+    return {
+        "recipe": "it-recipe",
+        "launched_at": "2026-11-30T08:00:00Z",
+        "groot_ops_commit": LAUNCH_COMMIT,
+        "groot_ops_dirty": False,
+        "isaac_groot_commit": ISAAC_COMMIT,
+        "base_model": {"id": "nvidia/GR00T-N1.6-3B", "revision": "main"},
+        "embodiment_tag": "UNITREE_G1",
+        "datasets": [
+            {
+                "name": "fold_towel",
+                "repo_id": "unitreerobotics/G1_Dex1_Fold_Towel",
+                "revision": "main",
+                "sha": DATASET_SHA,
+            },
+        ],
+        "data_fingerprint": DATA_FINGERPRINT,
+        "stats_fingerprint": STATS_FINGERPRINT,
+        "flags": {
+            "dataset_path": str(workspace / "datasets/groot/fold_towel"),
+            "max_steps": 8,
+            "global_batch_size": 4,
+        },
+        "modality_config": None,
+    }
 
 
 @pytest.fixture
@@ -41,57 +63,23 @@ def publish_setup(tmp_path: Path, hub: HubHandle) -> dict:
         json.dumps({"global_step": 4, "log_history": [{"step": 2, "loss": 0.9}, {"step": 4, "loss": 0.5}]})
     )
     write_checkpoint(output, 8, complete=False)  # newest, but half-written: must not be published
-    # The run directory as the supervisor leaves it: the launch's provenance next to the command.
     run_dir = workspace / "runs" / "it-recipe"
     run_dir.mkdir(parents=True)
-    (run_dir / "cmdline.json").write_text(
-        json.dumps(
-            {
-                "argv": ["python", "-m", "torch.distributed.run"],
-                "command": "python -m torch.distributed.run",
-                "secret_env": [],
-                "groot_ops_commit": LAUNCH_COMMIT,
-                "groot_ops_dirty": False,
-            }
-        )
-    )
+    (run_dir / "launch.json").write_text(json.dumps(launch_record(workspace)))
+    # What the datasets stage records *now*, after the branch moved: publish must not read it.
     provenance = workspace / "datasets" / "provenance" / "it-recipe.json"
     provenance.parent.mkdir(parents=True)
-    provenance.write_text(
-        json.dumps(
-            {
-                "recipe": "it-recipe",
-                "training_dataset": str(workspace / "datasets/groot/fold_towel"),
-                "datasets": [
-                    {
-                        "name": "fold_towel",
-                        "repo_id": "unitreerobotics/G1_Dex1_Fold_Towel",
-                        "revision": "main",
-                        "sha": DATASET_SHA,
-                        "converted": str(workspace / "datasets/groot/fold_towel"),
-                    }
-                ],
-            }
-        )
-    )
-    isaac = tmp_path / "isaac"
-    isaac_commit = subprocess.run(
-        ["bash", str(REPO_ROOT / "tests/standins/publish_repo.sh"), str(isaac)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()[-1]
-    # This repository's commit as the controller sees it; a repo of its own keeps it still during the test.
-    controller = tmp_path / "controller-repo"
-    controller.mkdir()
-    controller_commit = _git_commit(controller, "first")
+    provenance.write_text(json.dumps({"recipe": "it-recipe", "datasets": [
+        {"name": "fold_towel", "repo_id": "unitreerobotics/G1_Dex1_Fold_Towel", "revision": "main",
+         "sha": MOVED_SHA}]}))  # fmt: skip
+    # The recipe as it is at publish time: edited since the launch (more steps); the card keeps the launch's.
     recipe = {
         "datasets": [
             {"name": "fold_towel", "repo_id": "unitreerobotics/G1_Dex1_Fold_Towel", "revision": "main"}
         ],
         "base_model": "nvidia/GR00T-N1.6-3B",
         "embodiment_tag": "UNITREE_G1",
-        "training": {"max_steps": 8, "save_steps": 4, "global_batch_size": 4},
+        "training": {"max_steps": 123456, "save_steps": 4, "global_batch_size": 4},
         "hub": {"repo_id": MODEL_REPO, "private": True},
     }
     extra = tmp_path / "vars.yml"
@@ -101,11 +89,9 @@ def publish_setup(tmp_path: Path, hub: HubHandle) -> dict:
                 "groot_recipes": {"it-recipe": recipe},
                 "groot_recipe": "{{ groot_recipes[recipe] }}",
                 "groot_workspace": str(workspace),
-                "groot_isaac_groot_dir": str(isaac),
                 "groot_hf_endpoint": hub.url,
                 "vault_hf_token": hub.token,
                 "groot_hf_token": "{{ vault_hf_token }}",
-                "publish_controller_repo": str(controller),
             }
         )
     )
@@ -115,9 +101,6 @@ def publish_setup(tmp_path: Path, hub: HubHandle) -> dict:
         "vars": extra,
         "workspace": workspace,
         "run_dir": run_dir,
-        "isaac_commit": isaac_commit,
-        "controller": controller,
-        "controller_commit": controller_commit,
     }
 
 
@@ -154,41 +137,66 @@ def test_publish_exports_cards_uploads_and_tags_once(publish_setup: dict) -> Non
     assert api.model_info(MODEL_REPO).private is True
     tags = [t.name for t in api.list_repo_refs(MODEL_REPO).tags]
     assert tags == ["step-4"]
+    assert "uploaded" in first.stdout and "files, commit" in first.stdout
     card = (publish_setup["workspace"] / "exports/it-recipe/step-4/README.md").read_text()
-    # The groot-ops commit is the one recorded when the training was launched, not the controller's now.
-    for needle in (DATASET_SHA, publish_setup["isaac_commit"], LAUNCH_COMMIT, "0.5"):
-        assert needle in card
-    assert publish_setup["controller_commit"] not in card
-    assert "records no groot-ops commit" not in first.output
+    # Everything the card says about the training comes from the launch record.
+    for needle in (DATASET_SHA, ISAAC_COMMIT, LAUNCH_COMMIT, DATA_FINGERPRINT, STATS_FINGERPRINT, "0.5"):
+        assert needle in card, needle
+    assert MOVED_SHA not in card and "123456" not in card
+    assert '"max_steps": 8' in card
     assert str(publish_setup["workspace"]) not in card
 
     hub.server.clear_requests()
     second = _run(publish_setup)
     assert second.rc == 0, second.describe()
     assert second.changed(HOST) == 0, second.describe()
+    assert "up to date at commit" in second.stdout
     assert hub.server.recorded("POST", r"/commit/") == []
     assert api.list_repo_refs(MODEL_REPO).tags[0].name == "step-4"
 
-    # A new commit of this repository on the controller does not touch what the model was made by:
-    # no new export, upload, commit or tag (no provenance cascade).
-    new_commit = _git_commit(publish_setup["controller"], "second")
-    hub.server.clear_requests()
-    third = _run(publish_setup, extra={"publish_controller_commit": "2" * 40})
-    assert third.rc == 0, third.describe()
-    assert third.changed(HOST) == 0, third.describe()
-    assert hub.server.recorded("POST", r"/commit/") == []
-    readme = Path(api.hf_hub_download(MODEL_REPO, "README.md", revision="main")).read_text()
-    assert LAUNCH_COMMIT in readme and new_commit not in readme and "2" * 40 not in readme
 
-
-def test_publish_falls_back_to_the_controller_commit_with_a_warning(publish_setup: dict) -> None:
-    """A run launched before the commit was recorded: the card takes the controller's commit."""
-    (publish_setup["run_dir"] / "cmdline.json").unlink()
+def test_a_run_without_a_launch_record_fails_naming_the_file(publish_setup: dict) -> None:
+    """No silent fallback to the recipe or today's dataset provenance: the card would be a guess."""
+    record = publish_setup["run_dir"] / "launch.json"
+    record.unlink()
     result = _run(publish_setup)
-    assert result.rc == 0, result.describe()
-    assert "records no groot-ops commit" in result.stdout, result.describe()
-    card = (publish_setup["workspace"] / "exports/it-recipe/step-4/README.md").read_text()
-    assert publish_setup["controller_commit"] in card and LAUNCH_COMMIT not in card
+    assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
+    flat = " ".join(result.stdout.split())
+    assert "no launch record" in flat and str(record) in flat, result.describe()
+    assert "write the record by hand" in flat
+    assert not (publish_setup["workspace"] / "exports").exists()
+    # A dry run before training says what is still to come, and passes.
+    dry = _run(publish_setup, check=True)
+    assert dry.rc == 0, dry.describe()
+    assert "nothing to publish from" in " ".join(dry.stdout.split())
+
+    # A record of another recipe is refused too.
+    record.write_text(json.dumps({**launch_record(publish_setup["workspace"]), "recipe": "other"}))
+    other = _run(publish_setup)
+    assert other.rc != 0 and "launch record is of recipe 'other'" in other.stdout, other.describe()
+
+
+def test_an_existing_public_repo_is_refused_unless_the_recipe_allows_public(publish_setup: dict) -> None:
+    from huggingface_hub import HfApi
+
+    hub: HubHandle = publish_setup["hub"]
+    api = HfApi(endpoint=hub.url, token=hub.token)
+    api.create_repo(MODEL_REPO, private=False)
+    refused = _run(publish_setup)
+    assert refused.rc != 0, refused.describe()
+    flat = " ".join(refused.stdout.split())
+    assert f"Hub repo {MODEL_REPO} exists and is public, but the recipe asks for a private repo" in flat, flat
+    assert hub.token not in refused.output
+    assert hub.server.recorded("POST", r"/commit/") == []
+    dry = _run(publish_setup, check=True)
+    assert dry.rc != 0 and "exists and is public" in dry.stdout, dry.describe()
+
+    data = yaml.safe_load(publish_setup["vars"].read_text())
+    data["groot_recipes"]["it-recipe"]["hub"]["private"] = False
+    publish_setup["vars"].write_text(yaml.safe_dump(data))
+    allowed = _run(publish_setup)
+    assert allowed.rc == 0, allowed.describe()
+    assert api.model_info(MODEL_REPO).private is False
 
 
 def test_publish_without_token_fails_before_touching_anything(publish_setup: dict) -> None:
@@ -206,14 +214,14 @@ def test_publish_without_a_complete_checkpoint_fails_naming_the_output_dir(publi
     (output / "checkpoint-4" / "trainer_state.json").unlink()  # now no checkpoint-N in it is complete
     result = _run(publish_setup)
     assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
-    assert f"No complete checkpoint-N in {output}" in result.stdout, result.describe()
-    assert "train first" in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert f"no complete checkpoint-N directory to export (file {output})" in flat, result.describe()
     assert "NoneType" not in result.output, result.describe()
     assert publish_setup["hub"].token not in result.output
     assert not (publish_setup["workspace"] / "exports").exists()
     # A dry run (groot-ops plan before training) says the checkpoint is still to come, and passes.
     dry = _run(publish_setup, check=True)
     assert dry.rc == 0, dry.describe()
-    flat = " ".join(dry.stdout.split())  # the YAML callback folds long messages
-    assert f"no complete checkpoint in {output} yet: training writes it" in flat, dry.describe()
+    flat = " ".join(dry.stdout.split())
+    assert f"nothing to publish from {output} yet" in flat and "training writes" in flat, dry.describe()
     assert not (publish_setup["workspace"] / "exports").exists()

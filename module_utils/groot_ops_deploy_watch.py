@@ -1,0 +1,1 @@
+../python/groot_ops/deploy_watch.py
