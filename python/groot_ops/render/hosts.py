@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from groot_ops import __version__, envsetup, serverimage
+from groot_ops import __version__, deploy, envsetup, serverimage
 from groot_ops.errors import ConfigError
 from groot_ops.render.ansible_view import AnsibleView, PlayInfo
 from groot_ops.render.tasks import TaskRef, find_task, find_tasks
@@ -192,8 +192,13 @@ def render_inference(view: AnsibleView, host: str) -> dict[str, Any]:
         repo=_value(view, "groot_server_model_repo_id", base),
         revision=_value(view, "groot_server_model_revision", base),
     )
+    # The container's command comes from the deploy plan the role registers (groot_ops.deploy); offline it is
+    # the same function's command for a stand-in revision, from the options the role passes to it.
+    state_ref = find_task(_role(view, "groot_server"), "groot_server_state")
+    server = _args(view, state_ref, {**base, "groot_server_fetch": {"commit": model}})["server"]
+    plan = {"command": deploy.server_command(model, server), "restart": False, "revision": model}
     ref = find_task(_role(view, "groot_server"), "community.docker.docker_container")
-    stand_in = {"groot_server_image": image, "groot_server_deploy_id": model, "groot_server_model_id": model}
+    stand_in = {"groot_server_image": image, "_groot_server_state": {"plan": plan}}
     container = _args(view, ref, {**base, **stand_in})
     probe = find_task(_role(view, "groot_server"), "groot_server_probe")
     probe_args = _args(view, probe, base)
