@@ -27,7 +27,13 @@ TREE_EXPAND_PAGE_SIZE = 50
 
 @dataclass
 class Fault:
-    """Answer ``times`` matching requests with ``status`` (or cut the connection mid-body: ``drop``)."""
+    """Answer ``times`` matching requests with ``status`` (or cut the connection mid-body: ``drop``).
+
+    ``for_s``: a storm instead of a count, every matching request answered so until ``for_s`` seconds
+    after injection (huggingface.co's rate limits last a window, not a number of requests).
+    ``retry_after``: seconds sent as ``Retry-After``; ``ratelimit``: a ``RateLimit`` header value as
+    huggingface.co sends it (``'"api";r=0;t=55'``).
+    """
 
     method: str
     path_regex: str
@@ -35,11 +41,30 @@ class Fault:
     times: int = 1
     mode: str = "status"  # "status" | "drop"
     hits: int = 0
+    for_s: float | None = None
+    retry_after: int | None = None
+    ratelimit: str | None = None
+    until: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.for_s is not None and self.until is None:
+            self.until = time.monotonic() + self.for_s
+
+    def active(self) -> bool:
+        if self.until is not None:
+            return time.monotonic() < self.until
+        return self.times > 0
 
     def matches(self, method: str, path: str) -> bool:
-        return (
-            self.times > 0 and self.method in (method, "*") and re.search(self.path_regex, path) is not None
-        )
+        return self.active() and self.method in (method, "*") and re.search(self.path_regex, path) is not None
+
+    def headers(self) -> dict[str, str]:
+        found = {}
+        if self.retry_after is not None:
+            found["Retry-After"] = str(self.retry_after)
+        if self.ratelimit is not None:
+            found["RateLimit"] = self.ratelimit
+        return found
 
 
 @dataclass
@@ -175,9 +200,27 @@ class HubServer:
 
     # -- test API -------------------------------------------------------------------------------
     def inject(
-        self, method: str, path_regex: str, *, status: int = 500, times: int = 1, mode: str = "status"
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        mode: str = "status",
+        for_s: float | None = None,
+        retry_after: int | None = None,
+        ratelimit: str | None = None,
     ):
-        fault = Fault(method=method.upper(), path_regex=path_regex, status=status, times=times, mode=mode)
+        fault = Fault(
+            method=method.upper(),
+            path_regex=path_regex,
+            status=status,
+            times=times,
+            mode=mode,
+            for_s=for_s,
+            retry_after=retry_after,
+            ratelimit=ratelimit,
+        )
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -268,7 +311,9 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.raw_query = split.query
         fault = hub.take_fault(self.command, split.path)
         if fault is not None and fault.mode == "status":
-            self._error(HubError(fault.status, f"injected fault {fault.status}"))
+            self._error(
+                HubError(fault.status, f"injected fault {fault.status}"), extra_headers=fault.headers()
+            )
             return
         self.drop_after_half = fault is not None and fault.mode == "drop"
         try:
@@ -307,8 +352,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.rec.sent_bytes = len(data)
 
-    def _error(self, exc: HubError) -> None:
-        headers = {"X-Error-Message": str(exc)}
+    def _error(self, exc: HubError, *, extra_headers: dict[str, str] | None = None) -> None:
+        headers = {"X-Error-Message": str(exc), **(extra_headers or {})}
         if exc.code:
             headers["X-Error-Code"] = exc.code
         self.drop_after_half = False
@@ -385,6 +430,9 @@ class _HubHandler(BaseHTTPRequestHandler):
                 status=int(body.get("status", 500)),
                 times=int(body.get("times", 1)),
                 mode=body.get("mode", "status"),
+                for_s=float(body["for_s"]) if body.get("for_s") is not None else None,
+                retry_after=int(body["retry_after"]) if body.get("retry_after") is not None else None,
+                ratelimit=body.get("ratelimit"),
             )
             return self._send(200, {"ok": True})
         if rest == ["faults"] and self.command == "DELETE":

@@ -65,6 +65,7 @@ def execute(request: RunRequest, *, stream: IO[str] | None = None, quiet: bool =
             "tags": request.tags,
             "limit": request.limit,
             "extravars": sorted(request.extravars),
+            "extra_vars_files": list(request.extra_vars_files),
             "started": started,
         },
     )

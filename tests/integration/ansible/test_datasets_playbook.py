@@ -211,6 +211,11 @@ def test_unknown_repo_fails_naming_the_repo_and_the_hub_error(stage: Stage) -> N
 
 
 def test_unreachable_hub_fails_naming_the_repo_and_the_connection_error(stage: Stage) -> None:
-    stage.extra = {"groot_hf_endpoint": f"http://127.0.0.1:{_closed_port()}", "datasets_max_retries": 0}
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    stage.extra = {
+        "groot_hf_endpoint": endpoint,
+        "datasets_unreachable_budget_s": 2,
+        "datasets_progress_poll_s": 1,
+    }
     result = stage.run()
     _assert_download_failure(result, stage, TOWEL, ("fold_towel (", "Connection refused"))
