@@ -13,7 +13,7 @@ description:
   - Enabled in the repository's ansible.cfg (C(callbacks_enabled)).
 """
 
-from ansible.plugins.callback import CallbackBase
+from ansible.plugins.callback import CallbackBase  # noqa: E402  (after the docs, as in modules)
 
 _POLL_ACTIONS = frozenset({"groot_progress", "ansible.legacy.groot_progress"})
 

@@ -57,7 +57,7 @@ def test_retry_uses_the_targets_budget() -> None:
         raise ConnectionError("connection reset")
 
     target = HubTarget(endpoint="http://hub.test", max_retries=2, backoff_s=0.0)
-    with pytest.raises(HubUnavailableError, match="Hub http://hub.test kept failing probe of me/m"):
+    with pytest.raises(HubUnavailableError, match=r"Hub http://hub\.test kept failing probe of me/m"):
         target.retry("probe", "me/m", flaky)
     assert len(calls) == 3
     # Every call of one target reports into the same list (one operation's retries).
