@@ -292,7 +292,7 @@ def test_a_failing_loop_item_is_named_with_its_message_in_the_summary(project: P
           tasks:
             - name: Convert each dataset
               ansible.builtin.command:
-                argv: [sh, -c, "test {{ item.name }} != wipe || { echo \"$M\" >&2; exit 3; }"]
+                argv: [sh, -c, 'test {{ item.name }} != wipe || { echo "$M" >&2; exit 3; }']
               environment:
                 M: unreadable parquet (file data/x.parquet)
               loop: [{name: towel}, {name: wipe}, {name: fold}]
