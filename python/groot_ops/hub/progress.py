@@ -78,7 +78,9 @@ def read_progress(
     finished = _async_result(results_file)
     done = finished is not None or any(r.get("kind") == "done" for r in mine)
     if finished is not None:
-        result = {k: v for k, v in finished.items() if k not in ("started", "finished", "ansible_job_id")}
+        # The async wrapper's bookkeeping and the module's echo of its arguments are not the job's result.
+        dropped = ("started", "finished", "ansible_job_id", "results_file", "invocation")
+        result = {k: v for k, v in finished.items() if k not in dropped}
     else:
         result = next((r.get("result") for r in reversed(mine) if r.get("kind") == "done"), None)
     last = lines[-1] if lines else None

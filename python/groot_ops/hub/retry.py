@@ -214,13 +214,27 @@ class RetryReporter:
 
 
 class _ClientRetryLines(logging.Handler):
-    """Turns huggingface_hub's own per-request retry warnings into retry lines."""
+    """Turns huggingface_hub's own per-request retry warnings into retry lines, within the budget.
+
+    The client logs each wait just before it sleeps (``Rate limited. Waiting 301.0s before retry``); a
+    wait that would end after ``deadline`` raises here instead, so that its own retries (up to 5 x the
+    Hub's ``Retry-After`` per request) cannot run past the operation's budget. A logging handler's
+    exception propagates to the logging call (``Handler.handle`` does not catch it).
+    """
 
     _RETRY = re.compile(r"(Retrying in|Rate limited\. Waiting) ([0-9.]+)s")
 
-    def __init__(self, reporter: RetryReporter, what: str, repo_id: str) -> None:
+    def __init__(
+        self,
+        reporter: RetryReporter,
+        what: str,
+        repo_id: str,
+        deadline: float | None = None,
+        budget_s: float | None = None,
+    ) -> None:
         super().__init__(logging.WARNING)
         self.reporter, self.what, self.repo_id = reporter, what, repo_id
+        self.deadline, self.budget_s = deadline, budget_s
         self.last_error = ""
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -237,6 +251,14 @@ class _ClientRetryLines(logging.Handler):
         attempt = re.search(r"\[Retry (\d+)/(\d+)\]", text)
         count = f" {attempt.group(1)}/{attempt.group(2)}" if attempt else ""
         wait = float(match.group(2))
+        if self.deadline is not None and time.monotonic() + wait > self.deadline:
+            message = (
+                f"Hub {self.reporter.endpoint} kept failing {self.what} of {self.repo_id}: "
+                f"{self.last_error or 'request failed'}; the client's next wait ({human_seconds(wait)}) "
+                f"would exceed the retry budget of {human_seconds(self.budget_s or 0)}"
+            )
+            self.reporter.emit("gave_up", message, what=self.what, repo_id=self.repo_id, wait_s=wait)
+            raise HubUnavailableError(message)
         self.reporter.emit(
             "client_retry",
             f"Hub {self.reporter.endpoint}: {self.what} of {self.repo_id}: "
@@ -248,10 +270,18 @@ class _ClientRetryLines(logging.Handler):
 
 
 @contextlib.contextmanager
-def client_retry_lines(reporter: RetryReporter, what: str, repo_id: str) -> Iterator[None]:
-    """Report huggingface_hub's per-request retries (its ``utils._http`` warnings) while inside."""
+def client_retry_lines(
+    reporter: RetryReporter,
+    what: str,
+    repo_id: str,
+    *,
+    deadline: float | None = None,
+    budget_s: float | None = None,
+) -> Iterator[None]:
+    """Report huggingface_hub's per-request retries (its ``utils._http`` warnings) while inside; a client
+    wait that would end after ``deadline`` (``time.monotonic()``) fails the operation instead."""
     logger = logging.getLogger("huggingface_hub.utils._http")
-    handler = _ClientRetryLines(reporter, what, repo_id)
+    handler = _ClientRetryLines(reporter, what, repo_id, deadline, budget_s)
     logger.addHandler(handler)
     try:
         yield
@@ -277,10 +307,12 @@ def with_retries(
     policy = policy or RetryPolicy()
     reporter = reporter or RetryReporter()
     started = clock()
+    # The client's own waits are real time, whatever clock the caller measures with.
+    deadline = time.monotonic() + policy.budget_s
     retries = 0
     while True:
         try:
-            with client_retry_lines(reporter, what, repo_id):
+            with client_retry_lines(reporter, what, repo_id, deadline=deadline, budget_s=policy.budget_s):
                 return func()
         except GrootOpsError:
             raise

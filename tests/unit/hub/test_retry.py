@@ -221,3 +221,25 @@ def test_publish_to_a_closed_port_is_reported_naming_the_endpoint(tmp_path: Path
         publish_folder(
             str(tmp_path), "me/m", token="hf_x", endpoint=endpoint, unreachable_budget_s=0.2, backoff_s=0.01
         )
+
+
+def test_a_client_wait_past_the_budget_fails_the_operation_instead_of_sleeping() -> None:
+    # huggingface_hub waits Retry-After + 1 up to 5 times per request on its own; a Hub asking for 300 s
+    # would hold one request for 25 minutes. The budget applies to those waits too.
+    reporter = RetryReporter(endpoint="http://hub")
+    client_log = logging.getLogger("huggingface_hub.utils._http")
+    slept: list[float] = []
+
+    def call() -> str:
+        client_log.warning("HTTP Error 429 thrown while requesting GET http://hub/x")
+        client_log.warning("Rate limited. Waiting 301.0s before retry [Retry 1/5].")
+        slept.append(301)  # the client would sleep here
+        return "ok"
+
+    with pytest.raises(
+        HubUnavailableError, match=r"client's next wait \(5 min 1 s\) would exceed the retry budget of 1 min"
+    ):
+        with_retries("snapshot download", "org/ds", call, policy=RetryPolicy(budget_s=60), reporter=reporter)
+    assert slept == [] and reporter.lines[-1].startswith(
+        "Hub http://hub kept failing snapshot download of org/ds"
+    )
