@@ -45,7 +45,6 @@ class Bench:
         self.root = root
         self.hub_root = root / "hub"
         self.server = HubServer(self.hub_root, tokens={TOKEN: "groot"}).start()
-        self.port = int(self.server.url.rsplit(":", 1)[1])
         self.workspace = root / "workspace"
         self.extra: dict[str, Any] = {}
         self.revision = "main"
@@ -56,10 +55,14 @@ class Bench:
         self.sha = seed_folder(self.server.url, TOKEN, TOWEL, raw)
 
     def restart_hub(self) -> None:
-        self.server = HubServer(self.hub_root, tokens={TOKEN: "groot"}, port=self.port).start()
+        self.server.come_back()
 
     def stop_hub(self) -> None:
-        self.server.stop()
+        self.server.go_down()
+
+    def slow_transfers(self) -> None:
+        """0.3 s per file request, so that an outage falls in the middle of the download."""
+        self.server.inject("GET", r"/resolve/", mode="delay", delay_s=0.3, for_s=3600)
 
     def _inventory(self) -> Path:
         inventory = self.root / "hosts.yml"
@@ -148,6 +151,7 @@ def _stop_after_gets(bench: Bench, gets: int, down_s: float | None) -> threading
 
 def case_outage(root: Path, outage_s: float) -> dict[str, Any]:
     bench = _fresh(root)
+    bench.slow_transfers()
     thread = _stop_after_gets(bench, 4, outage_s)
     during = bench.run()
     thread.join()
@@ -157,6 +161,7 @@ def case_outage(root: Path, outage_s: float) -> dict[str, Any]:
 
 def case_long_outage(root: Path) -> dict[str, Any]:
     bench = _fresh(root)
+    bench.slow_transfers()
     thread = _stop_after_gets(bench, 4, None)
     during = bench.run()
     thread.join()

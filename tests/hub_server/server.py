@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import contextlib
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,9 +41,10 @@ class Fault:
     path_regex: str
     status: int = 500
     times: int = 1
-    mode: str = "status"  # "status" | "drop"
+    mode: str = "status"  # "status" | "drop" | "delay" (answer normally after delay_s)
     hits: int = 0
     for_s: float | None = None
+    delay_s: float = 0.0
     retry_after: int | None = None
     ratelimit: str | None = None
     until: float | None = None
@@ -160,6 +163,7 @@ class HubServer:
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.down = False
 
     @property
     def url(self) -> str:
@@ -192,6 +196,19 @@ class HubServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def go_down(self) -> None:
+        """An outage: new connections are refused and open keep-alive connections are cut mid-request."""
+        self.down = True
+        self.stop()
+
+    def come_back(self) -> None:
+        """The end of an outage: the same port, the same repos."""
+        host, port = self._httpd.server_address[:2]
+        self._httpd = ThreadingHTTPServer((str(host), int(port)), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self.down = False
+        self.start()
+
     def __enter__(self) -> HubServer:
         return self.start()
 
@@ -210,6 +227,7 @@ class HubServer:
         for_s: float | None = None,
         retry_after: int | None = None,
         ratelimit: str | None = None,
+        delay_s: float = 0.0,
     ):
         fault = Fault(
             method=method.upper(),
@@ -220,6 +238,7 @@ class HubServer:
             for_s=for_s,
             retry_after=retry_after,
             ratelimit=ratelimit,
+            delay_s=delay_s,
         )
         with self._lock:
             self.faults.append(fault)
@@ -288,6 +307,12 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         hub = self.server_state
+        if hub.down:
+            # A keep-alive connection that outlived the listener: cut it as a dead server would.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         split = urlsplit(self.path)
         body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -316,6 +341,8 @@ class _HubHandler(BaseHTTPRequestHandler):
             )
             return
         self.drop_after_half = fault is not None and fault.mode == "drop"
+        if fault is not None and fault.mode == "delay":
+            time.sleep(fault.delay_s)
         try:
             if token is not None and token not in hub.tokens:
                 raise HubError(401, "Invalid credentials in Authorization header")
@@ -433,6 +460,7 @@ class _HubHandler(BaseHTTPRequestHandler):
                 for_s=float(body["for_s"]) if body.get("for_s") is not None else None,
                 retry_after=int(body["retry_after"]) if body.get("retry_after") is not None else None,
                 ratelimit=body.get("ratelimit"),
+                delay_s=float(body.get("delay_s", 0.0)),
             )
             return self._send(200, {"ok": True})
         if rest == ["faults"] and self.command == "DELETE":

@@ -18,7 +18,7 @@ from typing import Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import hub_failures
+from groot_ops.hub.retry import HubIncompleteDownload, hub_failures
 from groot_ops.hub.target import HubTarget
 
 MARKER = ".groot_ops_download.json"
@@ -179,7 +179,7 @@ def _download(
         raise InputError(f"nothing to download from {name}@{sha}: no file matches {patterns}")
     total = sum(f["size"] for f in files)
     if not check:
-        _snapshot(name, sha, target, patterns, repo_type, hub)
+        _snapshot(name, sha, target, patterns, repo_type, hub, files)
         missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
         if missing:
             raise GrootOpsError(f"download of {name}@{sha} is incomplete, missing: {', '.join(missing[:10])}")
@@ -232,13 +232,19 @@ def _list_files(
 
 
 def _snapshot(
-    name: str, sha: str, target: Path, patterns: list[str] | None, repo_type: str, hub: HubTarget
+    name: str,
+    sha: str,
+    target: Path,
+    patterns: list[str] | None,
+    repo_type: str,
+    hub: HubTarget,
+    files: list[dict[str, Any]],
 ) -> None:
     from huggingface_hub import snapshot_download
 
     def fetch() -> str:
         # Pinned to the sha, not the branch: a push during the download cannot mix two commits.
-        return snapshot_download(
+        folder = snapshot_download(
             repo_id=name,
             repo_type=repo_type,
             revision=sha,
@@ -247,5 +253,14 @@ def _snapshot(
             token=hub.token,
             endpoint=hub.endpoint,
         )
+        # With the Hub gone after a partial download, the client returns the local dir as it is (only a
+        # log warning says so): that is an unreachable Hub to wait for, not a finished download.
+        missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
+        if missing:
+            raise HubIncompleteDownload(
+                f"{len(missing)} of {len(files)} files not fetched (first: {missing[0]}): "
+                "the Hub could not be reached"
+            )
+        return folder
 
     hub.retry("snapshot download", name, fetch)

@@ -119,16 +119,41 @@ def _connect_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-def is_transient(exc: BaseException) -> bool:
+class HubIncompleteDownload(ConnectionError):
+    """A snapshot came back without every file: huggingface_hub returns what is on disk, with only a log
+    warning, when the Hub cannot be reached once a download has begun. Retried as an unreachable Hub."""
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from: huggingface_hub wraps a failed connection into
+    ``LocalEntryNotFoundError`` ("An error happened while trying to locate the file on the Hub")."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__
+    return chain
+
+
+def _transient_one(exc: BaseException) -> bool:
     status = http_status(exc)
     if status is not None:
         return status in TRANSIENT_STATUS
     return isinstance(exc, transport_errors())
 
 
+def is_transient(exc: BaseException) -> bool:
+    return any(_transient_one(cause) for cause in causes(exc))
+
+
 def is_unreachable(exc: BaseException) -> bool:
     """True when the request never reached a server (nothing answered, not even with an error)."""
-    return http_status(exc) is None and isinstance(exc, _connect_errors())
+    for cause in causes(exc):
+        if http_status(cause) is not None:
+            return False
+        if isinstance(cause, (*_connect_errors(), HubIncompleteDownload)):
+            return True
+    return False
 
 
 def _headers(exc: BaseException) -> dict[str, str]:
@@ -181,11 +206,16 @@ def short_error(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+def _root(exc: BaseException) -> BaseException:
+    """The cause that says what went wrong (the HTTP or connection error inside a wrapper)."""
+    return next((c for c in causes(exc) if _transient_one(c)), exc)
+
+
 def _reason(exc: BaseException, asked: float | None) -> str:
-    status = http_status(exc)
+    status = http_status(_root(exc))
     if status is None:
         kind = "unreachable" if is_unreachable(exc) else "connection failed"
-        return f"{kind}: {short_error(exc)}"
+        return f"{kind}: {short_error(_root(exc))}"
     reason = f"HTTP {status}"
     if asked is not None:
         reason += f", the Hub asked to wait {human_seconds(asked)}"
@@ -342,7 +372,7 @@ def _next_wait(
     """The wait before the next attempt, reported; or the error that ends the operation."""
     unreachable = is_unreachable(exc)
     budget = policy.unreachable_budget_s if unreachable else policy.budget_s
-    asked = retry_after_s(exc)
+    asked = retry_after_s(_root(exc))
     backoff = min(policy.max_backoff_s, policy.backoff_s * (2**retries))
     # The Hub's own wait is honoured in full, even beyond max_backoff_s: retrying sooner only earns
     # another 429 and counts against the window.
@@ -361,7 +391,8 @@ def _next_wait(
         if unreachable:
             message = (
                 f"Hub {reporter.endpoint} is unreachable: {what} of {repo_id} failed, {tried} "
-                f"({short_error(exc)}); {why}. Check the endpoint (groot_hf_endpoint) and this host's network"
+                f"({short_error(_root(exc))}); {why}. Check the endpoint (groot_hf_endpoint) and this host's "
+                "network"
             )
         else:
             message = f"Hub {reporter.endpoint} kept failing {what} of {repo_id}: {reason}; {tried}; {why}"
@@ -374,7 +405,7 @@ def _next_wait(
         f"{human_seconds(wait)} ({human_seconds(elapsed)} of the {human_seconds(budget)} budget used)",
         what=what,
         repo_id=repo_id,
-        status=http_status(exc),
+        status=http_status(_root(exc)),
         unreachable=unreachable,
         wait_s=wait,
         elapsed_s=elapsed,

@@ -7,7 +7,9 @@ way huggingface.co's rate limits last a window rather than a number of requests.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -99,3 +101,42 @@ def test_an_unreachable_hub_is_named_with_a_line_per_retry_within_its_budget(tmp
     assert str(failed.value).startswith(f"Hub {endpoint} is unreachable: revision lookup of {REPO} failed")
     kinds = [json.loads(line)["kind"] for line in progress.read_text().splitlines()]
     assert kinds.count("retry") >= 2 and kinds[-1] == "gave_up"
+
+
+def test_a_hub_outage_mid_download_longer_than_the_clients_own_retries_is_waited_out(
+    hub, tmp_path: Path
+) -> None:
+    # huggingface_hub retries each request ~23 s (1+2+4+8+8) on a refused connection, then raises
+    # LocalEntryNotFoundError (from the ConnectError); a retry then finds the local dir half full and the
+    # client returns it as it is. Both must read as "the Hub is unreachable", waited for, not a failure.
+    src = tmp_path / "src"
+    for episode in range(24):
+        path = src / "data" / "chunk-000" / f"episode_{episode:06d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(20_000))
+    sha = hub.seed(REPO, src)
+    # Slow file transfers, so that the outage falls in the middle of the download.
+    hub.server.inject("GET", r"/resolve/", mode="delay", delay_s=0.3, for_s=600)
+    outage_s = 27.0
+
+    def outage() -> None:
+        while not hub.server.recorded("GET", "/resolve/"):
+            time.sleep(0.01)
+        hub.server.go_down()
+        time.sleep(outage_s)
+        hub.server.come_back()
+
+    watcher = threading.Thread(target=outage, daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        result = download_dataset(REPO, "main", str(tmp_path / "out"), endpoint=hub.url)
+    finally:
+        watcher.join()
+    assert outage_s < time.monotonic() - started < outage_s + 40
+    assert result["sha"] == sha
+    for path in src.rglob("*.parquet"):
+        assert (tmp_path / "out" / path.relative_to(src)).read_bytes() == path.read_bytes()
+    assert any("snapshot download" in line and "unreachable" in line for line in result["retries"]), result[
+        "retries"
+    ]

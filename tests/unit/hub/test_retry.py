@@ -243,3 +243,25 @@ def test_a_client_wait_past_the_budget_fails_the_operation_instead_of_sleeping()
     assert slept == [] and reporter.lines[-1].startswith(
         "Hub http://hub kept failing snapshot download of org/ds"
     )
+
+
+def test_the_clients_wrapped_connection_errors_are_unreachable() -> None:
+    # hf_hub_download raises LocalEntryNotFoundError *from* the ConnectError when the Hub went away.
+    import httpx2
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        try:
+            raise httpx2.ConnectError("[Errno 111] Connection refused")
+        except httpx2.ConnectError as inner:
+            raise LocalEntryNotFoundError(
+                "An error happened while trying to locate the file on the Hub"
+            ) from inner
+    except LocalEntryNotFoundError as wrapped:
+        assert is_transient(wrapped) and is_unreachable(wrapped)
+    assert not is_transient(LocalEntryNotFoundError("offline mode"))
+    clock = FakeClock()
+    reporter = RetryReporter(endpoint="http://hub")
+    func, _ = _failing([LocalEntryNotFoundError("x")])
+    with pytest.raises(LocalEntryNotFoundError):
+        with_retries("snapshot download", "o/d", func, reporter=reporter, sleep=clock.sleep, clock=clock)
