@@ -25,6 +25,7 @@ failures are unreachable, the lines); it is not a dependency of the training env
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as _dt
 import email.utils
@@ -230,8 +231,14 @@ class RetryReporter:
     endpoint: str = DEFAULT_ENDPOINT
     progress_file: str | None = None
     lines: list[str] = field(default_factory=list)
+    # The client retries each file of a snapshot on its own (8 at a time): the same line from each of
+    # them says nothing new. A line repeated within the last few is reported once.
+    _recent: collections.deque[str] = field(default_factory=lambda: collections.deque(maxlen=16), repr=False)
 
     def emit(self, kind: str, line: str, **fields: Any) -> None:
+        if kind == "client_retry" and line in self._recent:
+            return
+        self._recent.append(line)
         self.lines.append(line)
         log.warning("%s", line)
         if not self.progress_file:

@@ -265,3 +265,18 @@ def test_the_clients_wrapped_connection_errors_are_unreachable() -> None:
     func, _ = _failing([LocalEntryNotFoundError("x")])
     with pytest.raises(LocalEntryNotFoundError):
         with_retries("snapshot download", "o/d", func, reporter=reporter, sleep=clock.sleep, clock=clock)
+
+
+def test_the_same_client_retry_from_parallel_file_downloads_is_one_line(tmp_path: Path) -> None:
+    progress = tmp_path / "p.jsonl"
+    reporter = RetryReporter(endpoint="http://hub", progress_file=str(progress))
+    for _ in range(8):  # 8 download workers, each retrying its own file
+        reporter.emit(
+            "client_retry", "Hub http://hub: snapshot download of o/d: refused; client retry 1/5 in 1 s"
+        )
+    reporter.emit(
+        "client_retry", "Hub http://hub: snapshot download of o/d: refused; client retry 2/5 in 2 s"
+    )
+    reporter.emit("retry", "Hub http://hub: snapshot download of o/d failed (x); retry 1 in 1 s")
+    reporter.emit("retry", "Hub http://hub: snapshot download of o/d failed (x); retry 1 in 1 s")
+    assert len(reporter.lines) == 4 and len(progress.read_text().splitlines()) == 4
