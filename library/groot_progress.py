@@ -9,8 +9,9 @@ short_description: Read the progress lines a long-running groot-ops job has writ
 description:
   - Reads the JSON-lines O(progress_file) that a job started with C(async) appends to (for example
     M(groot_datasets_download)), from the C(start) record of the run named O(job) on.
-  - Returns the lines added after the first O(since) ones, so that an C(until) loop passing its own
-    registered C(lines_total) as O(since) shows each line once, as it appears.
+  - Returns the lines that no earlier poll of the same run returned (a cursor file next to the progress
+    file remembers them), so that an C(until) loop shows each line once, as it appears; C(until) runs
+    its task with the arguments templated once, so the loop could not pass back what it saw.
   - With O(results_file) (the async task's C(results_file)), returns the job's own result once it has
     finished, also when the job died before writing its last line.
   - Read-only. Standard library only; runs where groot_ops is not installed.
@@ -26,22 +27,21 @@ options:
     type: str
     required: true
   since:
-    description: Lines already shown; only later ones are returned.
+    description: Return the lines after the first O(since) ones instead of those no earlier poll returned.
     type: int
-    default: 0
   results_file:
     description: The async job's result file (C(results_file) of the registered async task).
     type: path
 attributes:
   check_mode:
     support: full
-    description: Reads only; runs the same in check mode.
+    description: Reads the progress file and updates only its own cursor file next to it, in check mode too.
   diff_mode:
     support: none
     description: Nothing changes, so there is no diff.
   idempotent:
     support: full
-    description: Never changes anything.
+    description: Always C(changed=false); the cursor file is the poller's own bookkeeping.
 """
 
 EXAMPLES = r"""
@@ -49,7 +49,6 @@ EXAMPLES = r"""
   groot_progress:
     progress_file: /workspace/datasets/.progress/downloads.jsonl
     job: "{{ downloads_job_token }}"
-    since: "{{ downloads_progress.lines_total | default(0) }}"
     results_file: "{{ downloads_job.results_file }}"
   register: downloads_progress
   until: downloads_progress.done
@@ -67,7 +66,7 @@ started:
   returned: always
   type: bool
 lines:
-  description: The lines written after the first O(since) ones.
+  description: The lines no earlier poll returned (or those after the first O(since) ones).
   returned: always
   type: list
   elements: str
@@ -98,7 +97,7 @@ def main() -> None:
         argument_spec={
             "progress_file": {"type": "path", "required": True},
             "job": {"type": "str", "required": True},
-            "since": {"type": "int", "default": 0},
+            "since": {"type": "int"},
             "results_file": {"type": "path"},
         },
         supports_check_mode=True,

@@ -63,15 +63,31 @@ def _async_result(results_file: str | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("finished") else None
 
 
-def read_progress(
-    path: str | Path, *, job: str, since: int = 0, results_file: str | None = None
-) -> dict[str, Any]:
-    """What a job of token ``job`` reported after its first ``since`` lines, and whether it ended.
+def _cursor(path: Path) -> Path:
+    return path.with_name(path.name + ".cursor")
 
-    ``results_file``: the async job's result file; when it says finished, its result is returned
-    (``result``) and the poll is done, also when the job died before writing ``done``.
+
+def _seen(path: Path, job: str) -> int:
+    """Lines of run ``job`` that earlier polls returned (kept next to the progress file)."""
+    try:
+        cursor = json.loads(_cursor(path).read_text())
+    except (FileNotFoundError, ValueError):
+        return 0
+    return int(cursor.get("seen", 0)) if isinstance(cursor, dict) and cursor.get("job") == job else 0
+
+
+def read_progress(
+    path: str | Path, *, job: str, since: int | None = None, results_file: str | None = None
+) -> dict[str, Any]:
+    """What a job of token ``job`` reported that no earlier poll returned, and whether it ended.
+
+    ``since`` None: the poller's own cursor decides (``<path>.cursor``), because an ``until`` loop runs
+    its task with the arguments templated once, so it cannot pass back what it saw. ``results_file``:
+    the async job's result file; when it says finished, its result is returned (``result``) and the
+    poll is done, also when the job died before writing ``done``.
     """
-    records = _records(Path(path))
+    progress = Path(path)
+    records = _records(progress)
     start = next((i for i, r in enumerate(records) if r.get("kind") == "start" and r.get("job") == job), None)
     mine = [] if start is None else records[start:]
     lines = [str(r.get("line", "")) for r in mine]
@@ -84,6 +100,10 @@ def read_progress(
     else:
         result = next((r.get("result") for r in reversed(mine) if r.get("kind") == "done"), None)
     last = lines[-1] if lines else None
+    if since is None:
+        since = _seen(progress, job)
+        with contextlib.suppress(OSError):
+            _cursor(progress).write_text(json.dumps({"job": job, "seen": len(lines)}))
     return {
         "changed": False,
         "started": start is not None,

@@ -68,3 +68,17 @@ def test_an_unreachable_hub_stops_the_job_after_the_first_dataset(tmp_path: Path
     seen = read_progress(progress, job="t")
     assert seen["done"] and seen["lines"][0] == f"downloading 2 dataset(s) from {endpoint}"
     assert any(line.startswith(f"a: downloading org/a@main from {endpoint}") for line in seen["lines"])
+
+
+def test_without_since_each_poll_returns_only_what_no_earlier_poll_returned(tmp_path: Path) -> None:
+    # An until loop runs its task with the arguments templated once: the poller keeps its own cursor.
+    path = tmp_path / "p.jsonl"
+    start_job(path, "run-1", "downloading")
+    assert read_progress(path, job="run-1")["lines"] == ["downloading"]
+    append_record(path, "retry", "retry 1")
+    append_record(path, "retry", "retry 2")
+    assert read_progress(path, job="run-1")["lines"] == ["retry 1", "retry 2"]
+    assert read_progress(path, job="run-1")["lines"] == []
+    # A new run starts from its own first line, whatever the cursor of the previous one said.
+    start_job(path, "run-2", "downloading again")
+    assert read_progress(path, job="run-2")["lines"] == ["downloading again"]
