@@ -112,7 +112,9 @@ def test_run_site_streams_progress_records_events_and_keeps_the_token_out(
     # Live progress: plays, tasks, and the training progress bar while the run was polled.
     assert "PLAY Train | fine-tune the recipe on every training host" in proc.stdout
     assert "TASK Datasets | download each dataset" in proc.stdout
-    assert re.search(r"lab-ws-dm-workstation: \[[#.]{24}\] \d+/20 .*ETA", proc.stdout), proc.stdout[-3000:]
+    # The bar at each poll (with its ETA) or, when the run was done before the first poll, its last state.
+    bar = r"lab-ws-dm-workstation: \[[#.]{24}\] \d+/20 loss \d+\.\d+ .*(ETA|finished)"
+    assert re.search(bar, proc.stdout), proc.stdout[-3000:]
     assert "Exit code: 0" in proc.stdout
     assert not CONTROL.search(proc.stdout.replace("\n", "")), "control characters on a non-TTY"
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -137,6 +139,19 @@ def test_run_site_streams_progress_records_events_and_keeps_the_token_out(
 
     published = HfApi(endpoint=hub.LOCAL_URL, token=token).model_info("lab/groot-g1-lab-cli").sha
     assert report["deployed_revision"] == published
+    # The run ended with what it produced and what to run next; the suggested probe really answers.
+    assert re.search(
+        r"Model: +finished at step 20/20, final loss \d+\.\d+ on lab-ws-dm-workstation", proc.stdout
+    )
+    assert re.search(
+        rf"Published: lab/groot-g1-lab-cli @ {published[:12]}, tag step-20 \(\d+ files uploaded\)",
+        proc.stdout,
+    )
+    assert f"lab-spark: groot-server serves lab/groot-g1-lab-cli@{published[:12]}" in proc.stdout
+    assert "query it: groot-ops probe 127.0.0.1 5555" in proc.stdout
+    probe = subprocess.run([sys.executable, "-m", "groot_ops", "probe", "127.0.0.1", "5555"], cwd=REPO,
+                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert probe.returncode == 0 and "healthy" in probe.stdout, probe.stdout + probe.stderr
     assert (tmp_path / "loss.png").read_bytes().startswith(b"\x89PNG")
     assert token not in status.stdout + status.stderr
 

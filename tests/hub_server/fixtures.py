@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_server.seed import seed_folder
+from groot_ops.lab.hubseed import seed_folder
 from tests.hub_server.server import HubServer
 
 WRITE_TOKEN = "hf_testwritetoken0123456789abcdef"

@@ -147,3 +147,41 @@ def test_wheelhouse_carries_what_groot_env_installs_offline() -> None:
     assert groot_env_uv_spec(REPO) in reqs
     names = {re.split(r"[<>=!~\[]", r, maxsplit=1)[0].lower() for r in reqs}
     assert {"torch", "numpy", "pyarrow", "pyyaml", "huggingface_hub", "pyzmq", "msgpack", "uv"} <= names
+
+
+def test_a_lab_container_s_checkout_comes_from_its_label_or_its_mounts(tmp_path: Path) -> None:
+    from groot_ops.lab import owner
+
+    mine, other, gone = tmp_path / "mine", tmp_path / "other", tmp_path / "deleted"
+    mine.mkdir()
+    other.mkdir()
+    labelled = {"Config": {"Labels": {owner.CHECKOUT_LABEL: str(other)}}, "Mounts": []}
+    sources = ["/var/run/docker.sock", f"{mine}/.lab/hosts/lab-ws/workspace"]
+    mounted = {"Config": {"Labels": {}}, "Mounts": [{"Source": source} for source in sources]}
+    orphan = {"Config": {}, "Mounts": [{"Source": f"{gone}/.lab/ssh/authorized_keys"}]}
+    stranger = {"Config": {"Labels": {}}, "Mounts": [{"Source": "/srv/data"}]}
+    assert owner.lab_root_of(labelled) == other / ".lab"
+    assert owner.lab_root_of(mounted) == mine / ".lab"
+    assert owner.lab_root_of(stranger) is None
+    infos = {"lab-ws": labelled, "lab-ws-dm-workstation": mounted, "groot-server": orphan}
+    # Only another checkout that still exists holds the lab; a deleted checkout's containers are fair game.
+    found = owner.foreign(infos, mine / ".lab")
+    assert [(f.container, f.checkout) for f in found] == [("lab-ws", other)]
+    message = owner.in_use_message(found)
+    assert message.startswith(
+        f"a lab from another checkout ({other}) is up and holds the lab's container names"
+    )
+    assert f"`make -C {other} lab-down`" in message and "127.0.0.1:22021" in message
+
+
+def test_a_lab_port_held_by_something_else_is_named() -> None:
+    from groot_ops.lab import owner
+
+    refused = (
+        "docker: Error response from daemon: ... Bind for 127.0.0.1:22021 failed: port is already allocated."
+    )
+    error = owner.port_in_use(refused, 22021)
+    assert error is not None and str(error).startswith(
+        "port 127.0.0.1:22021, which the lab publishes, is taken"
+    )
+    assert owner.port_in_use("no such image", 22021) is None

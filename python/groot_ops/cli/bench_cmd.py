@@ -1,4 +1,4 @@
-"""``groot-ops bench data``: the data-engine benchmark (numbers quoted in README.md)."""
+"""``groot-ops bench data|lab``: the data-engine and the ops-loop benchmarks (numbers quoted in README.md)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,26 @@ def _summary(result: dict[str, Any], merge_inputs: int) -> str:
         f"{result['merge_s']} s wall / {result['merge_cpu_s']} s CPU, "
         f"video bytes added {result['merge_video_bytes_added']}\n"
         f"stats of the merge: {merged['seconds']:.2f} s wall / {merged['cpu_s']:.2f} s CPU, "
-        f"peak RSS {merged['peak_rss_mb']:.0f} MB"
+        f"peak RSS {merged['peak_rss_mb']:.0f} MB\n"
+        f"load average before / after: {result['load_average_before']} / {result['load_average_after']}"
     )
+
+
+def _lab(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
+    from groot_ops.lab.bench import run_bench, summary_text
+    from groot_ops.runner.invocation import parse_extravars
+
+    result = run_bench(
+        repo_root(),
+        recipe=args.recipe,
+        keep=args.keep,
+        verbose=args.verbose,
+        extravars=parse_extravars(args.extra_vars),
+        say=lambda message: print(f"bench: {message}", file=sys.stderr, flush=True),
+    )
+    emit(result, args.json, lambda: summary_text(result), indent=2)
+    return 0 if all(result["met"].values()) or not args.strict else 3
 
 
 def register(subparsers: Any) -> None:
@@ -53,3 +71,18 @@ def register(subparsers: Any) -> None:
     p.add_argument("--keep", action="store_true", help="keep the generated datasets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_data)
+    lab = sub.add_parser(
+        "lab",
+        help="first site.yml, a second (changed=0) and a plan on a fresh lab; ratios against the targets",
+        description="Takes this checkout's lab down, brings it up fresh, and measures the ops loop through "
+        "the operator CLI's runner. Uses the lab's global names and ports: run it under the shared lock.",
+    )
+    lab.add_argument("--recipe", default="lab-demo")
+    lab.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    lab.add_argument("--verbose", action="store_true", help="show each run's live output")
+    lab.add_argument("--strict", action="store_true", help="exit 3 when a target is not met")
+    lab.add_argument(
+        "-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE", help="for every measured run"
+    )
+    lab.add_argument("--json", action="store_true")
+    lab.set_defaults(handler=_lab)

@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from groot_ops.cli.output import emit
+from groot_ops.errors import GrootOpsError
 
 EXAMPLES = """examples:
-  groot-ops data synth /tmp/raw --version v3.0 --episodes 6 --task "Fold the towel." --task "Wipe the table."
+  groot-ops data synth /tmp/raw --version v3.0 --episodes 6 --min-len 1000 --max-len 2400
   groot-ops data convert --input /tmp/raw --output /tmp/groot/fold --ego-camera cam_left_high --json
   groot-ops data merge --output /tmp/groot/merged /tmp/groot/fold /tmp/groot/wipe
   groot-ops data stats /tmp/groot/merged
   groot-ops data validate /tmp/groot/merged --json
 """
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Any failure becomes one error line (or one JSON error document) naming the dataset, never a traceback.
+
+    Expected failures are ``GrootOpsError`` already (they name file, column and episode); anything
+    else is a bug or an environment problem (a codec missing, a full disk), reported with its type.
+    """
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except GrootOpsError:
+            raise
+        except Exception as exc:
+            target = next(
+                (getattr(args, k) for k in ("input", "dataset", "output") if getattr(args, k, None)), ""
+            )
+            raise GrootOpsError(
+                f"data {args.data_command} failed on {target}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    return run
 
 
 def _changed(result: dict[str, Any], verb: str) -> str:
@@ -94,6 +121,8 @@ def _synth(args: argparse.Namespace) -> int:
         height=args.height,
         codec=args.codec,
         renamed=args.renamed,
+        episodes_per_file=args.episodes_per_file,
+        video_episodes_per_file=args.video_episodes_per_file,
         check=args.check,
     )
     result["check"] = args.check
@@ -125,23 +154,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output", required=True)
     p.add_argument("--ego-camera", default="cam_left_high")
     p.add_argument("--check", action="store_true", help="report what would change, write nothing")
-    p.set_defaults(handler=_convert)
+    p.set_defaults(handler=_guarded(_convert))
 
     p = add("merge", "one GR00T dataset from several (task_index rewritten)")
     p.add_argument("--output", required=True)
     p.add_argument("inputs", nargs="+")
     p.add_argument("--check", action="store_true")
-    p.set_defaults(handler=_merge)
+    p.set_defaults(handler=_guarded(_merge))
 
     p = add("stats", "meta/stats.json and meta/relative_stats.json, recomputed when stale")
     p.add_argument("dataset")
     p.add_argument("--force", action="store_true", help="recompute even when fresh")
     p.add_argument("--check", action="store_true")
-    p.set_defaults(handler=_stats)
+    p.set_defaults(handler=_guarded(_stats))
 
     p = add("validate", "every problem the GR00T loader would hit; exit 1 when any")
     p.add_argument("dataset")
-    p.set_defaults(handler=_validate)
+    p.set_defaults(handler=_guarded(_validate))
 
     p = add("synth", "write a synthetic raw Unitree G1 dataset")
     p.add_argument("output")
@@ -161,5 +190,7 @@ def register(subparsers: Any) -> None:
         help="h264 (default; every GR00T video backend decodes it) or av1 like the Hub data",
     )
     p.add_argument("--renamed", action="store_true", help="newer v3.0 column and camera names")
+    p.add_argument("--episodes-per-file", type=int, help="v3.0: episodes per concatenated data file")
+    p.add_argument("--video-episodes-per-file", type=int, help="v3.0: episodes per concatenated video file")
     p.add_argument("--check", action="store_true")
-    p.set_defaults(handler=_synth)
+    p.set_defaults(handler=_guarded(_synth))

@@ -21,9 +21,11 @@ def register(subparsers: Any) -> None:
     p_down.add_argument("--json", action="store_true")
     p_down.set_defaults(handler=_down)
 
-    p_run = sub.add_parser("run", help="lab up, then playbooks/site.yml -i inventory/lab -e recipe=RECIPE")
+    p_run = sub.add_parser(
+        "run", help="lab up, then a playbook (site.yml) for a recipe, shown as `groot-ops run` shows it"
+    )
     p_run.add_argument("--recipe", default="lab-demo")
-    p_run.add_argument("--playbook", default="site.yml", help="a playbook under playbooks/")
+    p_run.add_argument("--playbook", default="site.yml", help="a stage playbook under playbooks/")
     p_run.add_argument("--check", action="store_true", help="run the playbook with --check --diff")
     p_run.add_argument("--json", action="store_true")
     p_run.set_defaults(handler=_run)
@@ -38,8 +40,8 @@ def _printer(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _up(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
     from groot_ops.lab.bringup import up
-    from groot_ops.lab.layout import repo_root
 
     result = up(repo_root(), say=_printer(args))
     print(json.dumps(result, indent=2) if args.json else f"lab: up in {result['seconds']}s")
@@ -47,8 +49,8 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _down(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
     from groot_ops.lab.bringup import down
-    from groot_ops.lab.layout import repo_root
 
     result = down(repo_root(), say=_printer(args), remove_images=args.images)
     if args.json:
@@ -59,37 +61,39 @@ def _down(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
+    from groot_ops.cli.runner_cmd import finished_lines
+    from groot_ops.errors import ConfigError
     from groot_ops.lab.bringup import up
-    from groot_ops.lab.layout import repo_root
-    from groot_ops.lab.pipeline import run_playbook
-    from groot_ops.lab.summary import render_summary
+    from groot_ops.lab.summary import lab_lines
+    from groot_ops.runner.execute import execute
+    from groot_ops.runner.invocation import STAGES, RunRequest
 
     repo = repo_root()
+    stage = args.playbook.removesuffix(".yml")
+    if stage not in STAGES:
+        raise ConfigError(f"--playbook {args.playbook}: not a stage playbook ({', '.join(STAGES)})")
     state = up(repo, say=_printer(args))
-    # site.yml goes on to publish and deploy: training must have finished by then.
-    run = run_playbook(
-        repo,
-        args.playbook,
-        recipe=args.recipe,
-        extra=["-e", "wait=true"],
-        check=args.check,
-        echo=not args.json,
+    # The operator CLI's own run: its live output, its run directory (raw Ansible log included) and
+    # summary. site.yml goes on to publish and deploy: training must have finished by then.
+    request = RunRequest(
+        stage=stage, recipe=args.recipe, check=args.check, diff=args.check, extravars={"wait": True}
     )
-    summary = render_summary(repo, state, run, recipe=args.recipe)
-    print(json.dumps(summary, indent=2) if args.json else summary["text"])
-    if not run.ok:
-        if not args.json:
-            print(
-                f"groot-ops: error: {args.playbook} failed (exit {run.returncode}); log: {run.log}",
-                file=sys.stderr,
-            )
-        return 1
-    return 0
+    outcome = execute(request, stream=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps({"ok": outcome.rc == 0, "recipe": args.recipe, "log": str(outcome.raw_log),
+                          **outcome.summary(), "lab": state}, indent=2, default=str))  # fmt: skip
+    else:
+        for line in finished_lines(outcome, args.recipe):
+            print(line)
+        for line in lab_lines(repo, state, recipe=args.recipe):
+            print(line)
+    return 0 if outcome.rc == 0 else 1
 
 
 def _status(args: argparse.Namespace) -> int:
+    from groot_ops.checkout import repo_root
     from groot_ops.lab.bringup import status
-    from groot_ops.lab.layout import repo_root
 
     result = status(repo_root())
     if args.json:

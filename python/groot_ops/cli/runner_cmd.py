@@ -65,7 +65,7 @@ def _request(args: argparse.Namespace, stage: str, recipe: str | None, **overrid
 def _cmd_run(args: argparse.Namespace) -> int:
     from groot_ops.runner.execute import execute
     from groot_ops.runner.invocation import STAGES
-    from groot_ops.runner.render import summary_lines
+    from groot_ops.runner.outcome import outcome as run_outcome
 
     targets = list(args.target)
     if len(targets) == 1:
@@ -87,21 +87,42 @@ def _cmd_run(args: argparse.Namespace) -> int:
     stream = sys.stderr if args.json else sys.stdout
     outcome = execute(request, stream=stream)
     if args.json:
-        print(json.dumps(outcome.summary(), indent=2))
+        print(
+            json.dumps(
+                {**outcome.summary(), "outcome": vars(run_outcome(outcome.recorder, recipe=recipe))}, indent=2
+            )
+        )
     else:
-        for line in summary_lines(outcome.recorder, outcome.rc):
+        for line in finished_lines(outcome, recipe):
             print(line)
-        print(f"Run directory: {outcome.run_dir} (events.jsonl, summary.json)")
     return outcome.rc
+
+
+def finished_lines(outcome: Any, recipe: str | None) -> list[str]:
+    """The end of a run for people: counts, failures with advice, what was trained/published/served, logs."""
+    from groot_ops.runner.outcome import outcome as run_outcome
+
+    lines = outcome.summary_lines()
+    produced = run_outcome(outcome.recorder, recipe=recipe).lines()
+    if produced:
+        lines[-1:-1] = ["", *produced, ""]
+    lines.append(
+        f"Run directory: {outcome.run_dir} (events.jsonl, summary.json; raw Ansible log {outcome.raw_log})"
+    )
+    return lines
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     from groot_ops.runner.execute import execute
     from groot_ops.runner.plan import plan_lines
-    from groot_ops.runner.render import summary_lines
 
     request = _request(args, "site", args.recipe, check=True, diff=True, limit=args.limit)
-    outcome = execute(request, stream=sys.stderr, quiet=not args.verbose)
+    # Progress on stderr from the first second (the plan itself goes to stdout at the end).
+    outcome = execute(
+        request,
+        stream=sys.stderr,
+        announce=f"plan: dry run of site.yml for recipe {args.recipe} (--check --diff), nothing is changed",
+    )
     lines = plan_lines(outcome.recorder)
     if args.json:
         print(json.dumps({**outcome.summary(), "plan": lines}, indent=2))
@@ -112,9 +133,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     for entry in lines:
         print(f"  {entry['host']}: {entry['plan']}")
     if outcome.rc != 0:
-        for line in summary_lines(outcome.recorder, outcome.rc):
+        for line in outcome.summary_lines():
             print(line)
-    print(f"Run directory: {outcome.run_dir}")
+    print(f"Run directory: {outcome.run_dir} (raw Ansible log {outcome.raw_log})")
     return outcome.rc
 
 
@@ -131,7 +152,7 @@ def _last_recipe(state_dir: Path) -> str:
 def _cmd_status(args: argparse.Namespace) -> int:
     from groot_ops.runner.execute import execute, recent_runs
     from groot_ops.runner.invocation import default_state_dir, repo_root
-    from groot_ops.runner.render import progress_bar
+    from groot_ops.runner.render import failure_lines, progress_bar
     from groot_ops.runner.status import collect_status
 
     state_dir = Path(args.state_dir).resolve() if args.state_dir else default_state_dir(repo_root())
@@ -159,21 +180,47 @@ def _cmd_status(args: argparse.Namespace) -> int:
     training = outcome.recorder.training.get(status["host"]) if status["host"] else None
     if training is not None:
         print(f"Training on {training.host}: {progress_bar(training)}")
+        for line in failure_lines(training):
+            print(f"  {line}")
+    elif outcome.rc != 0:
+        # The status run itself failed: say why instead of claiming there is no training run.
+        print("Training: unknown, the status run failed (below)")
     else:
         print("Training: no run found")
     if status["disk_free_bytes"] is not None:
         print(f"Disk free: {status['disk_free_bytes'] / 1e9:.1f} GB")
     deployed = status["deployed_revision"]
     repo = f"{status['deployed_repo_id']}@" if deployed and status.get("deployed_repo_id") else ""
-    print(f"Deployed: {repo}{deployed or '-'}")
+    print(f"Deployed: {repo}{deployed or '-'}{_serving_details(status.get('deployed') or {})}")
     if args.plot:
         print(f"Loss plot: {status['plot_saved'] or 'not available'}")
+    print("Last runs:")
     for run in status["last_runs"]:
         mode = " (dry run)" if run.get("check") else ""
-        print(f"  run {run['stage']}{mode} {run['recipe'] or ''} rc={run['rc']} {run['finished']}")
-    for failure in outcome.recorder.failures:
-        print(failure.line())
+        why = f": {run['failure']}" if run.get("rc") and run.get("failure") else ""
+        print(f"  run {run['stage']}{mode} {run['recipe'] or ''} rc={run['rc']} {run['finished']}{why}")
+    if outcome.rc != 0:
+        for line in outcome.summary_lines()[1:]:
+            print(line)
     return outcome.rc
+
+
+def _serving_details(deployed: dict[str, Any]) -> str:
+    """What the deploy's status says of the server beyond the revision: its container, the probe, a note."""
+    parts = []
+    if deployed.get("container"):
+        parts.append(f"container {deployed['container']}")
+    if "answering" in deployed:
+        parts.append("answering the probe" if deployed["answering"] else "NOT answering the probe")
+    if deployed.get("probe_error") and not deployed.get("answering"):
+        parts.append(str(deployed["probe_error"]).splitlines()[0])
+    for key in ("note", "last_failure"):
+        if deployed.get(key):
+            value = deployed[key]
+            parts.append(
+                str(value.get("message", value) if isinstance(value, dict) else value).splitlines()[0]
+            )
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -15,7 +15,8 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
         "source": "/abs/path/of/raw",
         "source_version": "v2.1" | "v3.0",
         "source_fingerprint": "<sha256>",  # raw meta + parquet content, ego videos by size+mtime
-        "options": {"ego_camera": "cam_left_high", "source_camera": "observation.images.cam_left_high"},
+        "options": {"ego_camera": "cam_left_high", "source_camera": "observation.images.cam_left_high",
+                    "video_cut": 2},             # v3.0 only: cut version (2: frame n at pts n/fps)
         "groot_ops_version": "0.1.0"
       },
       "merge": {                           # present on merged datasets
@@ -26,8 +27,8 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
       "stats": {                           # present once stats were computed
         "fingerprint": "<sha256>",         # dataset_fingerprint() the stats were computed from
         "horizon": 30,
-        "algorithm": 1,
-        "files": {"meta/stats.json": "<sha256>", "meta/relative_stats.json": "<sha256>"}
+        "algorithm": 2,
+        "files": {"meta/stats.json": "<sha256>", "meta/relative_stats.json": "<sha256>"}  # of the values
       }
     }
 
@@ -35,6 +36,7 @@ Entry points (all return JSON-able dicts with ``changed`` and take ``check=``):
 ``meta/info.json``, ``meta/episodes.jsonl``, ``meta/tasks.jsonl``, ``meta/modality.json`` and every
 ``data/**/*.parquet``. Stats are fresh (``stats_are_fresh(dir)``) only when both stats files exist,
 ``stats.fingerprint`` equals the current ``dataset_fingerprint``, ``stats.horizon`` is 30,
-``stats.algorithm`` is the current one and the stats files still hash to ``stats.files``.
-Consumers (the trainer stand-in, the datasets role) must refuse or recompute otherwise.
+``stats.algorithm`` is the current one and the stats files' values still hash to ``stats.files``
+(a digest of the parsed JSON, so upstream's rewrite of ``relative_stats.json`` at every training launch,
+same values, keeps them fresh). The datasets role recomputes otherwise; upstream's trainer never checks.
 """

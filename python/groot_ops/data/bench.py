@@ -103,7 +103,13 @@ def run_bench(
 
     root = Path(workdir or tempfile.mkdtemp(prefix="groot-ops-bench-"))
     root.mkdir(parents=True, exist_ok=True)
-    results: dict[str, Any] = {"cpus": os.cpu_count(), "workers": workers(), "episodes": episodes}
+    # The machine may be shared: the load average says how far the wall times can be trusted.
+    results: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "workers": workers(),
+        "episodes": episodes,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
     try:
         raw = root / "raw"
         say(f"synthesizing {episodes} episodes")
@@ -159,6 +165,7 @@ def run_bench(
         results["merge_video_bytes_added"] = sum(added.values())
         say("stats of the merged dataset (fresh process)")
         results["merged_stats"] = _stats_in_child(root / "merged")
+        results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)

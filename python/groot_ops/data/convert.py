@@ -34,6 +34,8 @@ from groot_ops.data.rawread import RawDataset, RawEpisode, column_matrix, open_r
 from groot_ops.errors import InputError
 
 _INPUT_INDEX_COLUMNS = ("timestamp", "task_index", "episode_index")
+# Bump when v3.0 cuts of the same source would differ (2: frame n at pts n in 1/fps).
+VIDEO_CUT_VERSION = 2
 
 
 def workers() -> int:
@@ -221,7 +223,7 @@ def _convert_data(ds: RawDataset, stage: Path, plan: _Plan) -> tuple[dict[str, s
 
 
 def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
-    from groot_ops.data.video import cut_segments, frame_count
+    from groot_ops.data.video import Segment, cut_segments, frame_count, timing_problems
 
     counts = {"linked": 0, "copied": 0, "cut": 0}
     numbered = list(enumerate(ds.episodes))
@@ -265,13 +267,23 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
         for out_index, episode in items:
             assert episode.video_frames is not None
             first, end = episode.video_frames
-            segments.append((first, end, stage / schema.video_file(out_index)))
+            segments.append(Segment(first, end, stage / schema.video_file(out_index), episode.index))
         written = cut_segments(source, segments, fps=round(ds.fps))
         for out_index, episode in items:
-            got = written.get(str(stage / schema.video_file(out_index)), 0)
+            target = stage / schema.video_file(out_index)
+            got = written.get(str(target), 0)
             if got != episode.length:
                 raise InputError(
                     f"cut video has {got} frames but the episode has {episode.length} rows",
+                    path=str(source),
+                    column=ds.ego_key,
+                    episode=episode.index,
+                )
+            # What the loader will decode: frame n at n / fps, for as long as the episode lasts.
+            problems = timing_problems(target, frames=episode.length, fps=ds.fps)
+            if problems:
+                raise InputError(
+                    f"cut video is mistimed: {problems[0]}",
                     path=str(source),
                     column=ds.ego_key,
                     episode=episode.index,
@@ -286,12 +298,18 @@ def _convert_videos(ds: RawDataset, stage: Path) -> dict[str, int]:
 def _write_meta(ds: RawDataset, stage: Path, plan: _Plan) -> None:
     meta = stage / "meta"
     meta.mkdir(parents=True, exist_ok=True)
-    ego_feature = json.loads(json.dumps(ds.info["features"][ds.ego_key]))
-    if ds.version == "v3.0":
-        # The episodes were cut and re-encoded (see _convert_videos): say what the files now are.
-        for key in ("info", "video_info"):
-            if isinstance(ego_feature.get(key), dict):
-                ego_feature[key].update({"video.codec": "h264", "video.pix_fmt": "yuv420p"})
+    from groot_ops.data.video import video_feature_info
+
+    source = ds.info["features"][ds.ego_key]
+    # Describe the file really written (v3.0: re-encoded H.264), never the source's encoder settings.
+    first_video = stage / schema.video_file(0)
+    video_info = video_feature_info(first_video, fps=ds.fps)
+    ego_feature = {
+        "dtype": "video",
+        "shape": [video_info["video.height"], video_info["video.width"], 3],
+        "names": source.get("names") or ["height", "width", "channel"],
+        "info": video_info,
+    }
     info = schema.info_json(
         fps=ds.fps,
         robot_type=ds.robot_type,
@@ -333,6 +351,9 @@ def convert_dataset(
         "options": {"ego_camera": ego_camera, "source_camera": ds.ego_key},
         "groot_ops_version": tool_version(),
     }
+    if ds.version == "v3.0":
+        # Cuts before version 2 stamped every frame at pts 0: an output recorded without it is redone.
+        wanted["options"]["video_cut"] = VIDEO_CUT_VERSION
     if not ds.tasks:
         raise InputError("the dataset lists no tasks", path=str(ds.root / "meta"))
     plan = _Plan(ds)

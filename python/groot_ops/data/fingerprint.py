@@ -20,7 +20,8 @@ from groot_ops.atomic import write_json
 RECORD_NAME = "meta/groot_ops.json"
 RECORD_SCHEMA = 1
 # Bump when the stats numbers would change for the same data (algorithm or format).
-STATS_ALGORITHM = 1
+# 2: bounded-memory engine, files in upstream's layout, digests of the values (not the bytes).
+STATS_ALGORITHM = 2
 # Files of a GR00T dataset that define its content; stats, the record itself and videos are not part.
 DATASET_META_FILES: tuple[str, ...] = (
     "meta/info.json",
@@ -97,6 +98,29 @@ def write_record(dataset_dir: str | os.PathLike[str], record: dict[str, Any]) ->
     write_json(Path(dataset_dir) / RECORD_NAME, record)
 
 
+def stats_json_bytes(stats: Any) -> bytes:
+    """A stats file exactly as upstream writes one: ``json.dump(..., indent=4)``, no trailing newline.
+
+    Upstream's trainer loads ``meta/relative_stats.json`` and dumps it again this way at every launch
+    (gr00t/data/stats.py ``generate_rel_stats``); written like this, the rewrite changes no byte.
+    """
+    return json.dumps(stats, indent=4).encode()
+
+
+def stats_values_digest(path: Path) -> str | None:
+    """Digest of a stats file's values, blind to layout: a rewrite with the same numbers keeps it.
+
+    Freshness compares values, not bytes: upstream's rewrite of ``relative_stats.json`` at every
+    launch (same values, its own layout) must not make the stats stale, while any changed number
+    must. ``None`` when the file is missing or not JSON.
+    """
+    try:
+        values = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return bytes_digest(json.dumps(values, sort_keys=True, separators=(",", ":")).encode())
+
+
 def stats_record(dataset_dir: str | os.PathLike[str], *, horizon: int) -> dict[str, Any]:
     """What ``meta/groot_ops.json`` must hold under ``stats`` for the current data to have fresh stats."""
     root = Path(dataset_dir)
@@ -104,7 +128,7 @@ def stats_record(dataset_dir: str | os.PathLike[str], *, horizon: int) -> dict[s
         "fingerprint": dataset_fingerprint(root),
         "horizon": horizon,
         "algorithm": STATS_ALGORITHM,
-        "files": {rel: (file_digest(root / rel) if (root / rel).is_file() else None) for rel in STATS_FILES},
+        "files": {rel: stats_values_digest(root / rel) for rel in STATS_FILES},
     }
 
 
@@ -129,7 +153,7 @@ def stats_problems(dataset_dir: str | os.PathLike[str], *, horizon: int = 30) ->
     if recorded.get("algorithm") != STATS_ALGORITHM:
         problems.append("stats were computed by another stats algorithm version")
     if recorded.get("files") != current["files"]:
-        problems.append("stats files were modified after they were computed")
+        problems.append("stats values were changed after they were computed")
     return problems
 
 

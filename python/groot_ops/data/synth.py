@@ -188,6 +188,8 @@ def synth_raw_dataset(
     renamed: bool = False,
     lengths: Sequence[int] | None = None,
     reuse_videos: bool = False,
+    episodes_per_file: int | None = None,
+    video_episodes_per_file: int | None = None,
     check: bool = False,
 ) -> dict[str, Any]:
     """Write a raw Unitree G1 Dex1 dataset to ``out_dir`` (atomically); returns a summary dict.
@@ -195,8 +197,10 @@ def synth_raw_dataset(
     H.264 is the default codec: every GR00T video backend decodes it, and SVT-AV1 (the only AV1
     encoder here) was seen to deadlock under heavy load; ``codec="av1"`` gives Hub-like AV1 files.
 
-    ``lengths`` fixes the episode lengths; ``reuse_videos`` hardlinks one encoded video per distinct
-    length (benchmarks: video content does not matter there, encoding time does).
+    ``lengths`` fixes the episode lengths (real episodes have 1,000-2,400 frames); ``reuse_videos``
+    hardlinks one encoded video per distinct length (benchmarks: video content does not matter there,
+    encoding time does). v3.0 only: ``episodes_per_file`` and ``video_episodes_per_file`` start a new
+    concatenated data / video file after that many episodes (default: one file of each).
     """
     if version not in ("v2.1", "v3.0"):
         raise ValueError(f"version must be v2.1 or v3.0, not {version!r}")
@@ -222,8 +226,7 @@ def synth_raw_dataset(
     ensure_replaceable(target, marker="meta/info.json")
     try:
         with staged_directory(target) as stage:
-            writer = _V21Writer if version == "v2.1" else _V30Writer
-            writer(
+            writer = (_V21Writer if version == "v2.1" else _V30Writer)(
                 stage,
                 rng,
                 lengths,
@@ -235,7 +238,11 @@ def synth_raw_dataset(
                 codec,
                 renamed,
                 reuse_videos,
-            ).run()
+            )
+            if isinstance(writer, _V30Writer):
+                writer.episodes_per_file = episodes_per_file
+                writer.video_episodes_per_file = video_episodes_per_file
+            writer.run()
             if target.is_dir() and _tree_digest(stage) == _tree_digest(target):
                 raise _Unchanged
     except _Unchanged:
@@ -389,36 +396,55 @@ class _V21Writer(_RawWriter):
 
 
 class _V30Writer(_RawWriter):
+    """Concatenated files as LeRobot v3.0 writes them: episodes are appended to the current data file
+    and, independently, to each camera's current video file, and a full file is closed and the next
+    one started. ``episodes_per_file`` / ``video_episodes_per_file`` set when (so data and video
+    boundaries can fall between different episodes, as on the Hub); video timestamps restart at 0 in
+    every video file."""
+
+    episodes_per_file: int | None = None
+    video_episodes_per_file: int | None = None
+
     def run(self) -> None:
-        tables, rows = [], []
-        start = 0
+        count = len(self.lengths)
+        per_data = self.episodes_per_file or count
+        per_video = self.video_episodes_per_file or count
+        rows: list[dict[str, Any]] = []
+        tables: list[pa.Table] = []
         body_all = []
+        start = 0
         video_keys = [f"observation.images.{cam}" for cam in self.cameras]
         for episode, length in enumerate(self.lengths):
             table, signals = self.episode_table(episode, start)
             tables.append(table)
             body_all.append(signals["observation.body"])
+            data_file = episode // per_data
             row: dict[str, Any] = {
                 "episode_index": episode,
                 "tasks": [self.task_texts[self.episode_task[episode]]],
                 "length": length,
-                "data/chunk_index": 0,
-                "data/file_index": 0,
+                "data/chunk_index": data_file // 1000,
+                "data/file_index": data_file % 1000,
                 "dataset_from_index": start,
                 "dataset_to_index": start + length,
             }
+            video_file = episode // per_video
+            first_in_file = video_file * per_video
+            offset = sum(self.lengths[first_in_file:episode])
             for key in video_keys:
-                row[f"videos/{key}/chunk_index"] = 0
-                row[f"videos/{key}/file_index"] = 0
-                row[f"videos/{key}/from_timestamp"] = start / self.fps
-                row[f"videos/{key}/to_timestamp"] = (start + length) / self.fps
+                row[f"videos/{key}/chunk_index"] = video_file // 1000
+                row[f"videos/{key}/file_index"] = video_file % 1000
+                row[f"videos/{key}/from_timestamp"] = offset / self.fps
+                row[f"videos/{key}/to_timestamp"] = (offset + length) / self.fps
             row["meta/episodes/chunk_index"] = 0
             row["meta/episodes/file_index"] = 0
             rows.append(row)
             start += length
-        data = self.root / "data/chunk-000/file-000.parquet"
-        data.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.concat_tables(tables), data)
+            if (episode + 1) % per_data == 0 or episode + 1 == count:
+                path = self.root / f"data/chunk-{data_file // 1000:03d}/file-{data_file % 1000:03d}.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(pa.concat_tables(tables), path)
+                tables = []
         episodes_file = self.root / "meta/episodes/chunk-000/file-000.parquet"
         episodes_file.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows), episodes_file)
@@ -432,15 +458,7 @@ class _V30Writer(_RawWriter):
             self.root / "meta/tasks.parquet",
         )
         for number, key in enumerate(video_keys):
-            frames = np.concatenate(
-                [
-                    _frames(length, self.width, self.height, seed=number * 1000 + episode)
-                    for episode, length in enumerate(self.lengths)
-                ]
-            )
-            _write_video(
-                self.root / f"videos/{key}/chunk-000/file-000.mp4", frames, fps=self.fps, codec=self.codec
-            )
+            self._camera_files(number, key, per_video)
         info = {
             "codebase_version": "v3.0",
             **self.common_info(),
@@ -452,3 +470,19 @@ class _V30Writer(_RawWriter):
         self.write_json("meta/info.json", info)
         body = np.concatenate(body_all)
         self.write_json("meta/stats.json", {self.column_name("observation.body"): _simple_stats(body)})
+
+    def _camera_files(self, number: int, key: str, per_video: int) -> None:
+        """One camera's concatenated videos, frames generated one episode at a time (bounded memory)."""
+        from groot_ops.data.video import VideoWriter
+
+        for first in range(0, len(self.lengths), per_video):
+            video_file = first // per_video
+            path = self.root / f"videos/{key}/chunk-{video_file // 1000:03d}/file-{video_file % 1000:03d}.mp4"
+            writer = VideoWriter(path, fps=self.fps, width=self.width, height=self.height, codec=self.codec)
+            try:
+                for episode in range(first, min(first + per_video, len(self.lengths))):
+                    seed = number * 1000 + episode
+                    for frame in _frames(self.lengths[episode], self.width, self.height, seed=seed):
+                        writer.write(frame)
+            finally:
+                writer.close()

@@ -1,7 +1,8 @@
 """Everything the GR00T n1.6.1 loader would reject, found before any GPU time is spent.
 
 Every check runs and every problem is reported (file, column, episode), not only the first one.
-Video frame counts come from the MP4 box tree, so validating a 310k-frame dataset decodes nothing.
+Video frame counts and timing (presentation times strictly increasing on the 1/fps grid, duration =
+frames / fps) come from the MP4 box tree, so validating a 310k-frame dataset decodes nothing.
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ class _Validator:
     def check_episode(
         self, row: dict[str, Any], tasks: set[int], float_names: list[str], chunks_size: int
     ) -> list[dict[str, Any]]:
-        from groot_ops.data.video import frame_count
+        from groot_ops.data.video import frame_count, timing_problems
 
         found: list[dict[str, Any]] = []
         meta = self.root / "meta/episodes.jsonl"
@@ -197,7 +198,7 @@ class _Validator:
                 found.append(_problem("video file missing", video, schema.EGO_VIDEO_KEY, index))
             else:
                 try:
-                    frames, _method = frame_count(video)
+                    frames, method = frame_count(video)
                     if frames != length:
                         found.append(
                             _problem(
@@ -207,6 +208,10 @@ class _Validator:
                                 index,
                             )
                         )
+                    elif method == "mp4-boxes":
+                        fps = float(self.info.get("fps", 30))
+                        for message in timing_problems(video, frames=length, fps=fps):
+                            found.append(_problem(message, video, schema.EGO_VIDEO_KEY, index))
                 except InputError as exc:
                     found.append(_problem(str(exc), video, schema.EGO_VIDEO_KEY, index))
         return found

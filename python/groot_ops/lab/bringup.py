@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from groot_ops import atomic
+from groot_ops.engine.forward import stop_forwards
 from groot_ops.errors import GrootOpsError
-from groot_ops.lab import hub, images, layout, seedplan, ssh, standin, vault, wheelhouse
+from groot_ops.lab import hub, images, layout, owner, seedplan, ssh, standin, vault, wheelhouse
 from groot_ops.lab.docker import (
     container_running,
-    containers_with_label,
     docker,
     engine_answers,
     ensure_network,
@@ -38,10 +37,9 @@ def up(repo: Path, *, say: Say = _quiet, build_images: bool = True) -> dict[str,
     """Bring the lab up (idempotent: running parts are kept, missing ones created)."""
     if not engine_answers():
         raise GrootOpsError("no Docker engine answers; run `make docker` (tests/lab/ensure-docker.sh)")
-    if str(repo) not in sys.path:
-        sys.path.insert(0, str(repo))  # the hub seeding helpers live in the tests package
     paths = LabPaths(repo)
     started = time.monotonic()
+    claim_names(paths, say=say)
     paths.root.mkdir(parents=True, exist_ok=True)
     ssh.ensure_key_pair(paths)
     token = vault.ensure_vault(paths)
@@ -85,28 +83,56 @@ def up(repo: Path, *, say: Say = _quiet, build_images: bool = True) -> dict[str,
     return {"changed": bool(created), **state}
 
 
-def _role_containers(paths: LabPaths) -> list[str]:
-    # Containers the roles create through the lab hosts' engine socket: attached to the lab
-    # network or mounting lab paths; found by what they mount, so none is missed.
-    names = []
-    out = docker(["ps", "-a", "--format", "{{.Names}}"])
-    for name in out.splitlines():
+def _lab_containers() -> dict[str, dict[str, Any]]:
+    """``{name: inspect}`` of every container that belongs to some checkout's lab."""
+    found = {}
+    for name in docker(["ps", "-a", "--format", "{{.Names}}"]).split():
         info = inspect("container", name) or {}
-        mounts = [m.get("Source", "") for m in info.get("Mounts", [])]
-        if any(src == str(paths.root) or src.startswith(f"{paths.root}/") for src in mounts):
-            names.append(name)
-    return names
+        if owner.lab_root_of(info) is not None:
+            found[name] = info
+    return found
+
+
+def claim_names(paths: LabPaths, *, say: Say = _quiet) -> None:
+    """Fail, saying whose and how to take it down, when another checkout's lab holds the names and ports.
+
+    A lab whose checkout is gone is removed (nobody else could); a container of the same name that is
+    no lab's is named, never touched.
+    """
+    names = [host.name for host in layout.HOSTS] + [layout.HUB_CONTAINER]
+    infos = {name: info for name in names if (info := inspect("container", name)) is not None}
+    found = owner.foreign(_lab_containers(), paths.root)
+    if found:
+        raise owner.LabInUseError(owner.in_use_message(found))
+    for name, info in infos.items():
+        root = owner.lab_root_of(info)
+        if root is None:
+            raise owner.LabInUseError(
+                f"container {name} exists and is not a groot-ops lab container: the lab needs the name "
+                f"(remove or rename it: docker rm -f {name})"
+            )
+        if root != paths.root:
+            remove_container(name)
+            say(f"removed {name}, left by a lab whose checkout {root.parent} no longer exists")
 
 
 def down(repo: Path, *, say: Say = _quiet, remove_images: bool = False) -> dict[str, Any]:
     """Remove every container, network and file the lab created (images stay cached unless asked)."""
     paths = LabPaths(repo)
     removed: list[str] = []
+    left: list[str] = []
+    stop_forwards(paths.root / "engines")
     if engine_answers():
-        for name in {*containers_with_label(layout.LABEL), *_role_containers(paths)}:
+        labs = _lab_containers()
+        others = owner.foreign(labs, paths.root)
+        # Ours, and those of a lab whose checkout is gone; another checkout's lab is left alone.
+        for name in sorted(set(labs) - {item.container for item in others}):
             if remove_container(name):
                 removed.append(name)
-        for net in (layout.NETWORK, layout.EDGE_NETWORK):
+        left = [item.container for item in others]
+        if others:
+            say(f"left alone: {', '.join(left)} (the lab of {others[0].checkout})")
+        for net in (layout.NETWORK, layout.EDGE_NETWORK) if not others else ():
             if remove_network(net):
                 removed.append(f"network {net}")
         if remove_images:
@@ -123,7 +149,12 @@ def down(repo: Path, *, say: Say = _quiet, remove_images: bool = False) -> dict[
         removed.append(str(paths.root))
     for item in removed:
         say(f"removed {item}")
-    return {"changed": bool(removed), "removed": removed, "images_kept": not remove_images}
+    return {
+        "changed": bool(removed),
+        "removed": removed,
+        "left_alone": left,
+        "images_kept": not remove_images,
+    }
 
 
 def status(repo: Path) -> dict[str, Any]:

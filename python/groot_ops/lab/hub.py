@@ -10,8 +10,9 @@ from typing import Any
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError
 from groot_ops.lab import layout
-from groot_ops.lab.docker import container_running, docker, remove_container
+from groot_ops.lab.docker import DockerError, container_running, docker, remove_container
 from groot_ops.lab.layout import LabPaths
+from groot_ops.lab.owner import CHECKOUT_LABEL, port_in_use
 
 LOCAL_URL = f"http://127.0.0.1:{layout.HUB_LOCAL_PORT}"
 # What the pipeline's containers use: the service name on the lab network.
@@ -23,15 +24,20 @@ def start_hub(paths: LabPaths) -> bool:
         return False
     remove_container(layout.HUB_CONTAINER)
     paths.hub_data.mkdir(parents=True, exist_ok=True)
-    docker([
-        "run", "-d", "--name", layout.HUB_CONTAINER, "--hostname", layout.HUB_CONTAINER,
-        "--label", layout.LABEL,
-        "--network", layout.EDGE_NETWORK,
-        "-p", f"127.0.0.1:{layout.HUB_LOCAL_PORT}:{layout.HUB_PORT}",
-        "-v", f"{paths.hub_data}:/data",
-        "-v", f"{paths.hub_tokens}:/run/lab-hub/token:ro",
-        layout.HUB_IMAGE,
-    ])  # fmt: skip
+    try:
+        docker([
+            "run", "-d", "--name", layout.HUB_CONTAINER, "--hostname", layout.HUB_CONTAINER,
+            "--label", layout.LABEL,
+            "--label", f"{CHECKOUT_LABEL}={paths.repo}",
+            "--network", layout.EDGE_NETWORK,
+            "-p", f"127.0.0.1:{layout.HUB_LOCAL_PORT}:{layout.HUB_PORT}",
+            "-v", f"{paths.hub_data}:/data",
+            "-v", f"{paths.hub_tokens}:/run/lab-hub/token:ro",
+            layout.HUB_IMAGE,
+        ])  # fmt: skip
+    except DockerError as exc:
+        remove_container(layout.HUB_CONTAINER)
+        raise port_in_use(str(exc), layout.HUB_LOCAL_PORT) or exc from exc
     docker(["network", "connect", layout.NETWORK, layout.HUB_CONTAINER])
     return True
 
@@ -60,9 +66,9 @@ def seed_datasets(paths: LabPaths, token: str, datasets: list[dict[str, Any]]) -
     that its commit, which recipes may pin, does not move between ``lab up`` runs.
     """
     from huggingface_hub.utils import disable_progress_bars
-    from tests.hub_server.seed import seed_folder
 
     from groot_ops.data.synth import synth_raw_dataset
+    from groot_ops.lab.hubseed import seed_folder
 
     disable_progress_bars()
     record_path = paths.seed / "seeded.json"

@@ -111,8 +111,3 @@ class LabPaths:
     def host_data(self, host: str) -> Path:
         """The data root of one lab host (its ``/workspace`` stand-in)."""
         return self.root / "hosts" / host
-
-
-def repo_root() -> Path:
-    """The checkout this package runs from (``python/groot_ops/lab`` is three levels down)."""
-    return Path(__file__).resolve().parents[3]

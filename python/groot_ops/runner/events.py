@@ -7,12 +7,19 @@ when an event handler returns anything falsy.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 FAILED_EVENTS = {"runner_on_failed", "runner_on_unreachable"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# How ansible-playbook starts an error of its own (ansible-core 2.19 and earlier) and a warning.
+_ERROR_START = re.compile(r"^(\[ERROR\]:|ERROR!)\s*")
+_WARNING_START = re.compile(r"^\[WARNING\]:\s*")
+# ansible-playbook's own lines: `verbose` before the first play, `error`/`warning` once plays run.
+OUTPUT_EVENTS = {"verbose", "error", "warning"}
 RESULT_EVENTS = {"runner_on_ok", "runner_on_failed", "runner_on_unreachable", "runner_on_skipped"}
 
 
@@ -25,8 +32,12 @@ class TaskFailure:
     unreachable: bool = False
 
     def line(self) -> str:
+        """One line naming host, play and task; a message of several lines goes on, indented, below it."""
         kind = "UNREACHABLE" if self.unreachable else "FAILED"
-        return f"{kind} {self.host} | {self.play} | {self.task}: {self.message}"
+        first, *rest = self.message.splitlines() or [""]
+        return "\n".join(
+            [f"{kind} {self.host} | {self.play} | {self.task}: {first}", *(f"    {r}" for r in rest)]
+        )
 
 
 @dataclass
@@ -39,6 +50,13 @@ class TrainingProgress:
     loss: float | None
     it_s: float | None
     eta_s: float | None
+    # status.json's `failure` of a failed run: {"class", "message", "advice", ...}.
+    failure: dict[str, Any] | None = None
+    loss_plot: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.state and self.state.startswith("failed"))
 
 
 # Ansible's own words for "see the output": the real cause is elsewhere in the result.
@@ -80,6 +98,8 @@ def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None
         return float(value) if isinstance(value, (int, float)) else None
 
     step, max_steps = num("step"), num("max_steps")
+    failure = status.get("failure")
+    plot = status.get("loss_plot")
     return TrainingProgress(
         host=host,
         recipe=status.get("recipe"),
@@ -89,6 +109,8 @@ def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None
         loss=num("loss"),
         it_s=num("it_s"),
         eta_s=num("eta_s"),
+        failure=failure if isinstance(failure, dict) else None,
+        loss_plot=plot if isinstance(plot, str) else None,
     )
 
 
@@ -106,6 +128,11 @@ class EventRecorder:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     results: list[dict[str, Any]] = field(default_factory=list)
     training: dict[str, TrainingProgress] = field(default_factory=dict)
+    # ansible-playbook's own errors (a vault it cannot decrypt, a playbook it cannot parse): no task
+    # failed, nothing reached a host, and the message is only in its output.
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _in_error: bool = False
     _handle: IO[str] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -117,6 +144,9 @@ class EventRecorder:
         if self._handle is not None:
             self._handle.close()
             self._handle = None
+
+    def scrub(self, text: str) -> str:
+        return self._scrub(text)
 
     def _scrub(self, text: str) -> str:
         for secret in self.secrets:
@@ -139,6 +169,10 @@ class EventRecorder:
         kind = event.get("event", "")
         data = event.get("event_data") or {}
         host = data.get("host") or data.get("remote_addr") or ""
+        if kind in OUTPUT_EVENTS:
+            self._track_output(str(event.get("stdout") or ""))
+            return
+        self._in_error = False
         if kind == "playbook_on_play_start":
             self.current_play = data.get("play", "")
         elif kind == "playbook_on_task_start":
@@ -175,6 +209,21 @@ class EventRecorder:
                 for name, count in (data.get(counter) or {}).items():
                     self.stats.setdefault(name, {}).setdefault(counter, 0)
                     self.stats[name][counter] += int(count)
+
+    def _track_output(self, text: str) -> None:
+        for raw in text.splitlines() or [""]:
+            line = _ANSI.sub("", raw).rstrip()
+            if _ERROR_START.match(line):
+                self.errors.append(self._scrub(_ERROR_START.sub("", line)))
+                self._in_error = True
+            elif _WARNING_START.match(line):
+                self.warnings.append(self._scrub(_WARNING_START.sub("", line)))
+                self._in_error = False
+            elif self._in_error and line.strip():
+                # The lines after an error belong to it ("Origin: FILE", the offending line).
+                self.errors[-1] += "\n" + self._scrub(line.strip())
+            else:
+                self._in_error = False
 
     def _track_training(self, host: str, res: Any) -> None:
         progress = training_progress(host, res) if isinstance(res, dict) else None

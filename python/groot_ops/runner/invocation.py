@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from groot_ops.checkout import repo_root
 from groot_ops.errors import ConfigError
+
+__all__ = ["STAGES", "RunRequest", "parse_extravars", "repo_root", "runner_kwargs"]
 
 STAGES: tuple[str, ...] = (
     "site",
@@ -83,18 +86,6 @@ def refuse_secret_extravars(extravars: dict[str, Any]) -> None:
             "the run's artifacts; secrets come from the vault (-e @vault-file.yml passes a file, not its "
             "contents)"
         )
-
-
-def repo_root() -> Path:
-    """The checkout holding playbooks/ (the CLI runs from the operator's clone)."""
-    env = os.environ.get("GROOT_OPS_REPO")
-    if env:
-        return Path(env).resolve()
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "playbooks").is_dir() and (parent / "ansible.cfg").is_file():
-            return parent
-    return Path.cwd().resolve()
 
 
 @dataclass
@@ -177,6 +168,24 @@ def _skip_tags(requested: str | None, adopted: tuple[str, ...]) -> str | None:
     tags = [t for t in (requested or "").split(",") if t.strip()]
     tags += [t for t in adopted if t not in tags]
     return ",".join(tags) or None
+
+
+def vault_source(request: RunRequest, root: Path) -> str | None:
+    """Where the run's vault password came from, in words (for the advice on a decryption failure)."""
+    from groot_ops.lab.context import is_lab_inventory
+    from groot_ops.lab.layout import LabPaths
+
+    if request.vault_password is not None:
+        return "the password typed at --ask-vault-pass"
+    if request.vault_password_file:
+        return f"the vault password file {request.vault_password_file}"
+    if is_lab_inventory(root, request.inventory):
+        # The lab's vault and password are made together; a mismatch means they must be made again.
+        return (
+            f"the lab's generated password ({LabPaths(root).vault_password_file}; `make lab-down` then "
+            "`make lab` makes a new pair)"
+        )
+    return None
 
 
 def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, Any]:

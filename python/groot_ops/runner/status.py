@@ -50,11 +50,17 @@ def collect_status(recorder: EventRecorder, recipe: str | None) -> dict[str, Any
         "step": training.step if training else None,
         "max_steps": training.max_steps if training else None,
         "loss": training.loss if training else None,
-        "it_s": training.it_s if training else None,
-        "eta_s": training.eta_s if training else None,
+        "it_s": training.it_s if training and not training.failed else None,
+        # A failed run is going nowhere: no ETA, its failure instead.
+        "eta_s": training.eta_s if training and not training.failed else None,
+        "failure": training.failure if training else None,
         "host": training.host if training else None,
         "disk_free_bytes": disk_free,
         "deployed_revision": deployed.get("deployed_revision") if deployed else None,
         "deployed_repo_id": deployed.get("repo_id") if deployed else None,
         "loss_plot": loss_plot,
+        # Everything the deploy's status reported for the served model (health, container), as it is.
+        "deployed": deployed,
+        # ansible-playbook's own errors: the status run itself failed (a vault it cannot decrypt, ...).
+        "errors": list(recorder.errors),
     }

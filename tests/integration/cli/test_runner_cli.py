@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -308,3 +309,62 @@ def test_a_failing_loop_item_is_named_with_its_message_in_the_summary(project: P
         in result.stdout
     ), result.stdout
     assert "One or more items failed" not in result.stdout
+
+
+def test_a_wrong_vault_password_is_named_in_the_summary_and_in_status(project: Path, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong-pass"
+    wrong.write_text("not-the-password\n")
+    args = ["-i", str(project / "inventory"), "--vault-password-file", str(wrong)]
+    result = _cli(project, "run", "site", "demo", *args, tmp_path=tmp_path)
+    assert result.returncode != 0
+    vault = project / "inventory" / "group_vars" / "all" / "vault.yml"
+    # Live, then in the summary with what to do; no host was reached, nothing ran.
+    assert "ERROR: Decryption failed (no vault secrets were found that could decrypt)" in result.stdout
+    summary = result.stdout[result.stdout.index("Summary per host:") :]
+    assert "no host was reached" in summary
+    assert "Decryption failed" in summary
+    # Ansible does not say which file when it decrypts inventory vars: the CLI finds the encrypted ones.
+    assert (
+        f"what to do: the vault password file {wrong} does not decrypt {vault}: pass the right one" in summary
+    )
+    assert "not-the-password" not in result.stdout + result.stderr
+    assert not (tmp_path / "out").exists()
+    # status runs into the same wall: it says so, instead of "no run found".
+    status = _cli(project, "status", "demo", *args, tmp_path=tmp_path)
+    assert status.returncode != 0
+    assert "Training: no run found" not in status.stdout
+    assert "Training: unknown, the status run failed" in status.stdout
+    assert f"what to do: the vault password file {wrong} does not decrypt" in status.stdout
+    # The failed run is listed with its reason.
+    assert re.search(r"run site demo rc=[1-9]\d* .*: Decryption failed", status.stdout), status.stdout
+    as_json = json.loads(_cli(project, "status", "demo", *args, "--json", tmp_path=tmp_path).stdout)
+    assert as_json["rc"] != 0 and as_json["errors"][0].startswith("Decryption failed")
+
+
+def test_plan_shows_progress_from_its_first_line_and_each_task_as_it_starts(
+    project: Path, tmp_path: Path
+) -> None:
+    result = _cli(project, "plan", "demo", *_args(project, tmp_path), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stderr.splitlines()
+    # Said before Ansible has started, then every task of the play as it starts (no TTY: plain lines).
+    assert lines[0] == "plan: dry run of site.yml for recipe demo (--check --diff), nothing is changed"
+    tasks = [line.split("] ", 1)[1] for line in lines if "] TASK " in line]
+    assert tasks == [
+        "TASK Create the output directory",
+        "TASK Write the marker",
+        "TASK Use the token",
+        "TASK Fail on request",
+    ]
+    assert "\x1b" not in result.stderr
+    assert "raw Ansible log" in result.stdout
+
+
+def test_a_finished_run_ends_with_what_it_produced_and_the_raw_log(project: Path, tmp_path: Path) -> None:
+    result = _cli(project, "run", "site", "demo", *_args(project, tmp_path), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dir = next((tmp_path / "state" / "runs").iterdir())
+    raw = run_dir / "artifacts" / "run" / "stdout"
+    assert f"raw Ansible log {raw}" in result.stdout
+    # ansible-playbook's own output, as it printed it.
+    assert "PLAY RECAP" in raw.read_text() and "TASK [Write the marker]" in raw.read_text()

@@ -119,7 +119,7 @@ def test_standalone_process_with_faults_over_http(tmp_path, raw_dataset):
         assert line.startswith("hub server listening on http://127.0.0.1:"), line
         url = line.split()[-1]
         assert WRITE_TOKEN not in " ".join(proc.args)
-        from tests.hub_server.seed import seed_folder
+        from groot_ops.lab.hubseed import seed_folder
 
         sha = seed_folder(url, WRITE_TOKEN, "lab/ds", raw_dataset)
         page, next_url = _get_page(f"{url}/api/datasets/lab/ds/tree/main")

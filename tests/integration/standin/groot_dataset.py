@@ -1,5 +1,5 @@
-"""A minimal valid GR00T-layout UNITREE_G1 dataset for the stand-in tests (no real videos: the trainer only
-checks that each episode's video file exists, it does not decode)."""
+"""A minimal valid GR00T-layout UNITREE_G1 dataset for the stand-in tests, with real H.264 videos of one frame
+per row (the stand-in decodes them as upstream's loader does)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ def write_groot_dataset(root: Path, *, episodes: int = 4, length: int = 45, seed
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from groot_ops.data.video import VideoWriter
+
     rng = np.random.default_rng(seed)
     meta = root / "meta"
     meta.mkdir(parents=True, exist_ok=True)
@@ -80,8 +82,10 @@ def write_groot_dataset(root: Path, *, episodes: int = 4, length: int = 45, seed
         data.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, data)
         video = root / f"videos/chunk-000/observation.images.ego_view/episode_{episode:06d}.mp4"
-        video.parent.mkdir(parents=True, exist_ok=True)
-        video.write_bytes(b"\x00\x00\x00\x18ftypisom")
+        writer = VideoWriter(video, fps=30, width=64, height=48, codec="h264")
+        for frame in range(length):
+            writer.write(np.full((48, 64, 3), (frame * 5 + episode * 40) % 256, dtype=np.uint8))
+        writer.close()
         episode_rows.append({"episode_index": episode, "tasks": [TASKS[task]], "length": length})
         index += length
     (meta / "info.json").write_text(json.dumps(_info(episodes, index), indent=2))

@@ -186,3 +186,52 @@ def test_foreign_output_directory_is_never_replaced(tmp_path: Path, raw_v21: Pat
 def test_no_tasks(raw: Path, previous: tuple[Path, dict[str, tuple[int, int]]]) -> None:
     (raw / "meta/tasks.jsonl").write_text("")
     assert "no tasks" in str(_fails(raw, previous))
+
+
+def test_damaged_v30_video_names_file_and_episode_in_one_line(
+    tmp_path: Path, raw_v30: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = copy_tree(raw_v30, tmp_path / "raw30")
+    video = raw / "videos/observation.images.cam_left_high/chunk-000/file-000.mp4"
+    truncate(video, 0.6)
+    out = tmp_path / "out"
+    code = main(["data", "convert", "--input", str(raw), "--output", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("groot-ops: error: ")
+    assert f"file {video}" in lines[0] and "episode " in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["convert", "stats", "validate"])
+def test_unexpected_failures_are_one_json_error_document(
+    tmp_path: Path,
+    raw_v21: Path,
+    command: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A bug or an environment problem (not an InputError) must not leave --json output empty.
+    from groot_ops.data import stats, validate
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    out = tmp_path / "out"
+    if command == "convert":
+        monkeypatch.setattr("groot_ops.data.convert._write_meta", broken)
+        argv = ["data", "convert", "--input", str(raw_v21), "--output", str(out), "--json"]
+    else:
+        convert_dataset(raw_v21, out)
+        monkeypatch.setattr(stats, "_dataset_stats", broken)
+        monkeypatch.setattr(validate._Validator, "check_episodes", broken)
+        argv = ["data", command, str(out), "--json"]
+    code = main(argv)
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert code == 1 and document["ok"] is False
+    assert document["error"] == f"data {command} failed on {raw_v21 if command == 'convert' else out}: " + (
+        "RuntimeError: disk on fire"
+    )
+    assert "Traceback" not in captured.err

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from groot_ops.data import schema
 from groot_ops.data.convert import convert_dataset
 from groot_ops.data.fingerprint import dataset_fingerprint, read_record
-from tests.data_factory import LENGTHS, make_raw, tree_state
+from tests.data_factory import LENGTHS, LONG_LENGTHS, make_raw, tree_state
 
 
 def _raw_matrix(table: pa.Table, column: str) -> np.ndarray:
@@ -218,3 +219,41 @@ def test_v30_cut_starts_and_ends_on_the_episode_boundaries(
         )
         for got, want in zip(cut, reference, strict=True):
             assert np.abs(got - want).mean() < 6.0, episode
+
+
+def test_long_v30_episodes_are_cut_with_frame_n_at_n_over_fps(tmp_path: Path, raw_long_v30: Path) -> None:
+    # Before the fix every cut packet had pts 0: the muxer failed past ~257 frames (errno 22).
+    from groot_ops.data.synth import _frames
+    from groot_ops.data.video import probe_info, timing_problems, track_timing
+
+    out = tmp_path / "out"
+    result = convert_dataset(raw_long_v30, out)
+    assert result["videos"]["cut"] == len(LONG_LENGTHS) and result["frames"] == sum(LONG_LENGTHS)
+    for episode, length in enumerate(LONG_LENGTHS):
+        video = out / schema.video_file(episode)
+        timing = track_timing(video)
+        assert timing.frames == length and timing.seconds == pytest.approx(length / 30)
+        assert sorted(timing.pts) == [n * timing.timescale // 30 for n in range(length)]
+        assert timing_problems(video, frames=length, fps=30) == []
+        # The right frames: the first and last of each episode, across file boundaries too.
+        expected = _frames(length, 32, 32, seed=episode)
+        first, last = _first_and_last_frames(video)
+        assert np.abs(first - expected[0]).mean() < 12 and np.abs(last - expected[-1]).mean() < 12, episode
+        assert probe_info(video)["video.codec"] == "h264"
+    info = json.loads((out / "meta/info.json").read_text())["features"][schema.EGO_VIDEO_KEY]
+    assert info["shape"] == [32, 32, 3]
+    assert info["info"]["video.codec"] == "h264" and info["info"]["video.pix_fmt"] == "yuv420p"
+
+
+def test_v30_outputs_cut_by_the_old_writer_are_redone(tmp_path: Path, raw_v30: Path) -> None:
+    from groot_ops.atomic import write_json
+
+    out = tmp_path / "out"
+    convert_dataset(raw_v30, out)
+    assert not convert_dataset(raw_v30, out)["changed"]
+    record = read_record(out)
+    assert record["convert"]["options"]["video_cut"] == 2
+    del record["convert"]["options"]["video_cut"]  # what a conversion before the pts fix recorded
+    write_json(out / "meta/groot_ops.json", record)
+    assert convert_dataset(raw_v30, out)["changed"]
+    assert read_record(out)["convert"]["options"]["video_cut"] == 2

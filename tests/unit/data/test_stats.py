@@ -120,7 +120,7 @@ def test_hand_edited_or_foreign_stats_are_not_fresh(dataset: Path) -> None:
     stats = json.loads((dataset / "meta/stats.json").read_text())
     del stats["action"]["q01"]
     (dataset / "meta/stats.json").write_text(json.dumps(stats))
-    assert "modified" in " ".join(stats_problems(dataset))
+    assert "changed after" in " ".join(stats_problems(dataset))
     (dataset / "meta/groot_ops.json").unlink()
     assert "unknown origin" in " ".join(stats_problems(dataset))
     assert compute_stats(dataset)["changed"] and stats_are_fresh(dataset)
@@ -129,3 +129,23 @@ def test_hand_edited_or_foreign_stats_are_not_fresh(dataset: Path) -> None:
 def test_force_recomputes(dataset: Path) -> None:
     compute_stats(dataset)
     assert compute_stats(dataset, force=True)["changed"]
+
+
+def test_full_disk_for_the_scratch_file_is_named_and_keeps_the_old_stats(
+    dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from groot_ops.errors import GrootOpsError
+
+    compute_stats(dataset)
+    before = tree_state(dataset)
+
+    def full(*_args: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", full)
+    with pytest.raises(GrootOpsError, match=r"cannot write the stats scratch file .* No space left"):
+        compute_stats(dataset, force=True)
+    assert tree_state(dataset) == before and stats_are_fresh(dataset)

@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -97,3 +98,19 @@ def test_index_columns_must_be_integers(dataset: Path) -> None:
     assert any(
         p["column"] == "task_index" and p["episode"] == 2 and "int64" in p["message"] for p in problems
     )
+
+
+def test_mistimed_video_is_reported_for_its_episode(dataset: Path, tmp_path: Path) -> None:
+    # 37 frames, as episode 3 has rows, but stamped at 15 fps: right count, wrong duration and grid.
+    from groot_ops.data.video import VideoWriter
+
+    video = dataset / schema.video_file(3)
+    video.unlink()
+    writer = VideoWriter(video, fps=15, width=64, height=48, codec="h264")
+    for _ in range(37):
+        writer.write(np.zeros((48, 64, 3), dtype=np.uint8))
+    writer.close()
+    problems = validate_dataset(dataset)["problems"]
+    timing = [p for p in problems if "lasts" in p["message"]]
+    assert timing and timing[0]["episode"] == 3 and timing[0]["path"] == str(video)
+    assert timing[0]["column"] == schema.EGO_VIDEO_KEY

@@ -273,7 +273,7 @@ def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) 
     ]
 
 
-def test_non_tty_output_prints_tasks_that_did_something_and_training_polls(tmp_path: Path) -> None:
+def test_non_tty_output_prints_each_task_as_it_starts_changes_and_training_polls(tmp_path: Path) -> None:
     import io
 
     from groot_ops.runner.render import LiveRenderer
@@ -288,13 +288,18 @@ def test_non_tty_output_prints_tasks_that_did_something_and_training_polls(tmp_p
         {"event": "playbook_on_task_start", "event_data": {"task": "Skipped one"}},
         {"event": "runner_on_skipped", "event_data": {"host": "h", "task": "Skipped one"}},
         {"event": "playbook_on_task_start", "event_data": {"task": "Wait"}},
+    ):
+        recorder(event)
+    # Printed when it starts, before any result: a long task is visible while it runs.
+    assert out.getvalue().endswith("] TASK Wait\n")
+    for event in (
         {"event": "runner_retry", "event_data": {"host": "h", "task": "Wait", "res": status}},
         {"event": "runner_on_ok", "event_data": {"host": "h", "task": "Wait", "res": {"changed": True}}},
     ):
         recorder(event)
     recorder.close()
     text = out.getvalue()
-    assert "Skipped one" not in text
+    assert text.count("TASK Skipped one") == 1
     assert text.count("TASK Wait") == 1
     assert "h: [######..................] 5/20 loss 0.2500 1.50 it/s ETA 10s running (training" in text
     assert "changed: h | Wait" in text

@@ -1,18 +1,44 @@
-"""Normalization statistics the way n1.6.1 computes them (meta/stats.json, meta/relative_stats.json)."""
+"""Normalization statistics as n1.6.1 computes and (re)writes them (meta/stats.json, relative_stats.json).
+
+Held against upstream's own output (tests/fixtures/upstream/data/): the numbers of ``generate_stats``
+and ``generate_rel_stats`` on a converted dataset, and the bytes of ``relative_stats.json`` after the
+rewrite every training launch does. Upstream never checks whether existing stats belong to the data
+(stale stats are silently reused): neither does this stand-in; groot-ops must prevent it.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from gr00t.data.dataset import GrootDataset
-from gr00t.data.embodiment import ACTION_HORIZON, RELATIVE_ACTION_KEYS, STATE_COLUMN
+from gr00t.data.dataset import GrootDataset, load_dataset, read_json
+from gr00t.data.embodiment import ACTION_HORIZON, EMBODIMENT_TAGS, RELATIVE_ACTION_KEYS
+
+STATS_FILE = "meta/stats.json"
+REL_STATS_FILE = "meta/relative_stats.json"
+STAT_KEYS = ("mean", "std", "min", "max", "q01", "q99")
 
 
-def describe(values: np.ndarray) -> dict[str, list]:
-    values = values.astype(np.float32)
+def _float_features(dataset_path: Path) -> list[str]:
+    features = read_json(dataset_path / "meta/info.json")["features"]
+    # gr00t/data/stats.py generate_stats: every feature whose dtype contains "float" (KeyError without one).
+    return [name for name, feature in features.items() if "float" in feature["dtype"]]
+
+
+def check_stats_validity(dataset_path: Path, features: list[str]) -> bool:
+    """gr00t/data/stats.py check_stats_validity: present and complete, never compared with the data."""
+    path = Path(dataset_path) / STATS_FILE
+    if not path.exists():
+        return False
+    stats = json.loads(path.read_text())
+    return all(isinstance(stats.get(f), dict) and all(k in stats[f] for k in STAT_KEYS) for f in features)
+
+
+def _describe(values: np.ndarray) -> dict[str, list]:
+    # gr00t/data/stats.py calculate_dataset_statistics: float32 rows, np.* along axis 0 (float32 sums).
     return {
         "mean": np.mean(values, axis=0).tolist(),
         "std": np.std(values, axis=0).tolist(),
@@ -23,92 +49,72 @@ def describe(values: np.ndarray) -> dict[str, list]:
     }
 
 
-def generate_stats(dataset: GrootDataset) -> dict:
+def generate_stats(dataset_path: str | Path) -> None:
+    """gr00t/data/stats.py generate_stats: skipped when stats.json is complete, else computed and written."""
     import pyarrow.parquet as pq
 
-    stats: dict[str, dict] = {}
-    features = dataset.info.get("features", {})
-    for name, feature in features.items():
-        if "float" not in str(feature.get("dtype", "")):
-            continue
-        if name == STATE_COLUMN:
-            stats[name] = describe(dataset.state)
-        elif name == "action":
-            stats[name] = describe(dataset.action)
-        else:
-            columns = []
-            for episode in dataset.episodes:
-                index = int(episode["episode_index"])
-                chunk = index // int(dataset.info["chunks_size"])
-                path = dataset.root / dataset.info["data_path"].format(
-                    episode_chunk=chunk, episode_index=index
-                )
-                columns.append(np.asarray(pq.read_table(path).column(name).to_pylist(), dtype=np.float32))
-            stats[name] = describe(np.concatenate(columns).reshape(-1, 1))
-    return stats
+    root = Path(dataset_path)
+    features = _float_features(root)
+    if check_stats_validity(root, features):
+        return
+    # LE_ROBOT_DATA_FILENAME "data/*/*.parquet", sorted: every parquet file, listed in episodes.jsonl or not.
+    tables = [pq.read_table(p) for p in sorted(root.glob("data/*/*.parquet"))]
+    stats = {}
+    for name in features:
+        rows = [np.asarray(x, dtype=np.float32) for t in tables for x in t.column(name).to_pylist()]
+        stats[name] = _describe(np.vstack(rows))
+    with open(root / STATS_FILE, "w") as handle:
+        json.dump(stats, handle, indent=4)
 
 
-def generate_rel_stats(dataset: GrootDataset) -> dict:
-    state_ranges = dataset.state_ranges()
-    action_ranges = dataset.action_ranges()
-    result = {}
-    for key in sorted(RELATIVE_ACTION_KEYS):
-        s0, s1 = state_ranges[key]
-        a0, a1 = action_ranges[key]
-        chunks = []
-        for start in np.unique(dataset.episode_start):
-            end = int(dataset.episode_end[start])
-            for t in range(int(start), end - ACTION_HORIZON + 1):
-                chunks.append(dataset.action[t : t + ACTION_HORIZON, a0:a1] - dataset.state[t, s0:s1])
-        if not chunks:
-            raise AssertionError(f"{dataset.root}: no episode is {ACTION_HORIZON} frames long")
-        stacked = np.stack(chunks)
-        result[key] = {
-            "max": np.max(stacked, axis=0).tolist(),
-            "min": np.min(stacked, axis=0).tolist(),
-            "q01": np.quantile(stacked, 0.01, axis=0).tolist(),
-            "q99": np.quantile(stacked, 0.99, axis=0).tolist(),
-            "mean": np.mean(stacked, axis=0).tolist(),
-            "std": np.std(stacked, axis=0).tolist(),
-        }
-    return result
+def _relative_chunks(dataset: GrootDataset, key: str) -> np.ndarray:
+    """(chunks, 30, dims) float32: gr00t/data/stats.py RelativeActionLoader.load_relative_actions."""
+    s0, s1 = dataset.state_ranges()[key]
+    a0, a1 = dataset.action_ranges()[key]
+    chunks = []
+    for start in np.unique(dataset.episode_start):
+        end = int(dataset.episode_end[start])
+        # usable_length = len(df) - delta_indices[-1]; the state at step i is the reference.
+        for t in range(int(start), end - ACTION_HORIZON + 1):
+            state = dataset.state[t, s0:s1].astype(np.float64)
+            chunks.append(dataset.action[t : t + ACTION_HORIZON, a0:a1].astype(np.float64) - state)
+    return np.asarray(chunks, dtype=np.float32)
 
 
-def stale_stats_problems(root: Path) -> list[str]:
-    """Refuse stats that groot-ops recorded for other data.
+def generate_rel_stats(dataset_path: str | Path, embodiment_tag: Any) -> None:
+    """gr00t/data/stats.py generate_rel_stats, called on rank 0 at every training launch.
 
-    Upstream silently reuses stale stats; the stand-in is stricter on purpose, but only when
-    the dataset carries a groot-ops stats record (``meta/groot_ops.json``), so that hand-made datasets
-    behave like upstream.
+    Loads an existing relative_stats.json, computes only the RELATIVE action keys it lacks, and always
+    writes the file again with ``json.dump(..., indent=4)`` (no trailing newline), values unchanged.
     """
-    record_path = root / "meta" / "groot_ops.json"
-    try:
-        record = json.loads(record_path.read_text())
-    except (OSError, ValueError):
-        return []
-    if not isinstance(record, dict) or not isinstance(record.get("stats"), dict):
-        return []
-    from groot_ops.data.fingerprint import stats_problems  # the environment the pipeline trains in has it
-
-    return stats_problems(root)
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    # Other ranks wait at a barrier and then read: never let them see a half-written file.
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n")
-    tmp.replace(path)
-
-
-def generate_missing_stats(dataset: GrootDataset, *, log) -> None:
-    """Write missing stats files like upstream's trainer does at start-up (main rank only)."""
-    meta = dataset.root / "meta"
-    if not (meta / "stats.json").is_file():
-        log(f"Generating dataset statistics for {dataset.root} (meta/stats.json missing)")
-        _write_json(meta / "stats.json", generate_stats(dataset))
-    if not (meta / "relative_stats.json").is_file():
-        log(f"Generating relative action statistics for {dataset.root}")
-        _write_json(meta / "relative_stats.json", generate_rel_stats(dataset))
+    root = Path(dataset_path)
+    tag = getattr(embodiment_tag, "value", embodiment_tag)
+    if tag not in EMBODIMENT_TAGS.values():  # MODALITY_CONFIGS[embodiment_tag.value]
+        raise KeyError(tag)
+    path = root / REL_STATS_FILE
+    stats = json.loads(path.read_text()) if path.exists() else {}
+    dataset = None
+    for key in sorted(RELATIVE_ACTION_KEYS):
+        if key in stats:
+            continue
+        if dataset is None:
+            # RelativeActionLoader builds a LeRobotEpisodeLoader, which asserts that stats.json exists.
+            if not (root / STATS_FILE).exists():
+                raise AssertionError(f"{root / STATS_FILE} does not exist for {root}")
+            dataset = load_dataset(root, check_videos=False)
+        chunks = _relative_chunks(dataset, key)
+        if chunks.size == 0:
+            raise ValueError(f"{root}: no episode is {ACTION_HORIZON} frames long (np.max of an empty list)")
+        stats[key] = {
+            "max": np.max(chunks, axis=0).tolist(),
+            "min": np.min(chunks, axis=0).tolist(),
+            "q01": np.quantile(chunks, 0.01, axis=0).tolist(),
+            "q99": np.quantile(chunks, 0.99, axis=0).tolist(),
+            "mean": np.mean(chunks, axis=0).tolist(),
+            "std": np.std(chunks, axis=0).tolist(),
+        }
+    with open(path, "w") as handle:
+        json.dump(stats, handle, indent=4)
 
 
 def load_stats(dataset: GrootDataset) -> tuple[dict, dict]:

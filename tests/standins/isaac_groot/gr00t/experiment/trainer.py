@@ -16,7 +16,7 @@ import numpy as np
 from gr00t.data.dataset import load_dataset
 from gr00t.data.embodiment import EMBODIMENT_TAGS
 from gr00t.data.normalization import Normalizer, build_statistics
-from gr00t.data.stats import generate_missing_stats, load_stats, stale_stats_problems
+from gr00t.data.stats import generate_rel_stats, generate_stats, load_stats
 from gr00t.experiment import checkpointing, faults
 from gr00t.model.policy import build_torch_policy, model_config
 from gr00t.utils.safetensors_io import load_sharded
@@ -77,16 +77,6 @@ def run(args: argparse.Namespace) -> int:
     # Data problems surface before torch is imported: a bad dataset fails in a second, not after start-up.
     dataset_root = Path(args.dataset_path)
     dataset = load_dataset(dataset_root)
-    meta = dataset_root / "meta"
-    if (meta / "stats.json").is_file() and (meta / "relative_stats.json").is_file():
-        problems = stale_stats_problems(dataset_root)
-        if problems:
-            from groot_ops.errors import InputError
-
-            raise InputError(
-                "refusing stale normalization statistics: " + "; ".join(problems),
-                path=str(meta / "stats.json"),
-            )
 
     import torch
     import torch.distributed as dist
@@ -108,7 +98,9 @@ def run(args: argparse.Namespace) -> int:
         output_dir = output_dir / args.experiment_name
     embodiment = EMBODIMENT_TAGS[args.embodiment_tag]
     if rank == 0:
-        generate_missing_stats(dataset, log=log)
+        # gr00t/data/dataset/factory.py DatasetFactory.build: at every launch, on rank 0.
+        generate_stats(dataset_root)
+        generate_rel_stats(dataset_root, embodiment)
     barrier()
     stats, rel_stats = load_stats(dataset)
     statistics = build_statistics(

@@ -1,4 +1,4 @@
-"""Seed the test Hub through the real client (create_repo + upload_folder + refs)."""
+"""Seed a Hub through the real client (create_repo + upload_folder + refs): the lab Hub, the test Hub."""
 
 from __future__ import annotations
 
