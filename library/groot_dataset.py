@@ -15,8 +15,9 @@ description:
     C(videos/chunk-*/observation.images.CAM/) and v3.0 C(videos/observation.images.CAM/) layouts).
   - What was fetched is recorded in O(local_dir)/.groot_ops_download.json; a re-run whose revision
     still resolves to the same SHA transfers no file and reports C(changed=false).
-  - Transient Hub errors (429, 5xx, dropped connections) are retried with exponential backoff;
-    partially downloaded files are resumed by the client.
+  - Transient Hub errors (429, 5xx, dropped connections) are retried within O(retry_budget_s), waiting
+    what the Hub asks (C(Retry-After)); an unreachable endpoint fails after O(unreachable_budget_s) naming
+    it. Partially downloaded files are resumed by the client.
   - Needs the C(groot_ops) Python package (with C(huggingface_hub)) on the managed host.
 version_added: "0.1.0"
 author: groot-ops maintainers
@@ -120,9 +121,26 @@ patterns:
   returned: always
   type: list
   elements: str
+endpoint:
+  description: The Hub endpoint every call went to.
+  returned: always
+  type: str
+retries:
+  description:
+    - One line per retry the download waited through (also returned when it failed), each naming the
+      endpoint, the call, the error and the wait.
+  returned: always
+  type: list
+  elements: str
 """
 
-from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
+from ansible.module_utils.groot_ops_common import (
+    call_groot,
+    finish,
+    groot_module,
+    hub_argument_spec,
+    hub_kwargs,
+)
 
 
 def main() -> None:
@@ -147,13 +165,10 @@ def main() -> None:
         p["revision"],
         p["local_dir"],
         aliases=p["aliases"],
-        token=p["token"] or None,
-        endpoint=p["endpoint"] or None,
         repo_type=p["repo_type"],
         ego_camera=p["ego_camera"] or None,
         check=module.check_mode,
-        max_retries=p["max_retries"],
-        backoff_s=p["backoff_s"],
+        **hub_kwargs(p),
     )
     finish(module, result)
 

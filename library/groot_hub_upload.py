@@ -121,7 +121,13 @@ summary:
   type: str
 """
 
-from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module, hub_argument_spec
+from ansible.module_utils.groot_ops_common import (
+    call_groot,
+    finish,
+    groot_module,
+    hub_argument_spec,
+    hub_kwargs,
+)
 
 
 def main() -> None:
@@ -144,15 +150,12 @@ def main() -> None:
         publish_folder,
         p["folder"],
         p["repo_id"],
-        token=p["token"],
         private=p["private"],
         tag=p["tag"] or None,
         commit_message=p["commit_message"],
-        endpoint=p["endpoint"] or None,
         check=module.check_mode,
-        max_retries=p["max_retries"],
-        backoff_s=p["backoff_s"],
         revision=p["revision"],
+        **hub_kwargs(p),
     )
     result["repo_id"] = p["repo_id"]
     finish(module, result)

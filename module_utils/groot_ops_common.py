@@ -50,8 +50,24 @@ def hub_argument_spec(*, token_required: bool = False) -> dict[str, dict[str, An
     return {
         "endpoint": {"type": "str"},
         "token": {"type": "str", "required": token_required, "no_log": True},
-        "max_retries": {"type": "int", "default": 5},
+        "max_retries": {"type": "int"},
         "backoff_s": {"type": "float", "default": 1.0},
+        "retry_budget_s": {"type": "float", "default": 900.0},
+        "unreachable_budget_s": {"type": "float", "default": 120.0},
+        "progress_file": {"type": "path"},
+    }
+
+
+def hub_kwargs(params: dict[str, Any]) -> dict[str, Any]:
+    """The groot_ops.hub keyword arguments of the options in hub_argument_spec."""
+    return {
+        "endpoint": params["endpoint"] or None,
+        "token": params["token"] or None,
+        "max_retries": params["max_retries"],
+        "backoff_s": params["backoff_s"],
+        "retry_budget_s": params["retry_budget_s"],
+        "unreachable_budget_s": params["unreachable_budget_s"],
+        "progress_file": params["progress_file"] or None,
     }
 
 
@@ -62,7 +78,9 @@ def call_groot(module, func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except GrootOpsError as exc:
-        module.fail_json(msg=str(exc))
+        # A Hub operation that gave up carries the lines of every retry it waited through.
+        retries = getattr(exc, "retry_lines", None)
+        module.fail_json(msg=str(exc), **({"retries": retries} if retries is not None else {}))
     return None  # unreachable: fail_json exits
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import contextlib
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,19 +29,45 @@ TREE_EXPAND_PAGE_SIZE = 50
 
 @dataclass
 class Fault:
-    """Answer ``times`` matching requests with ``status`` (or cut the connection mid-body: ``drop``)."""
+    """Answer ``times`` matching requests with ``status`` (or cut the connection mid-body: ``drop``).
+
+    ``for_s``: a storm instead of a count, every matching request answered so until ``for_s`` seconds
+    after injection (huggingface.co's rate limits last a window, not a number of requests).
+    ``retry_after``: seconds sent as ``Retry-After``; ``ratelimit``: a ``RateLimit`` header value as
+    huggingface.co sends it (``'"api";r=0;t=55'``).
+    """
 
     method: str
     path_regex: str
     status: int = 500
     times: int = 1
-    mode: str = "status"  # "status" | "drop"
+    mode: str = "status"  # "status" | "drop" | "delay" (answer normally after delay_s)
     hits: int = 0
+    for_s: float | None = None
+    delay_s: float = 0.0
+    retry_after: int | None = None
+    ratelimit: str | None = None
+    until: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.for_s is not None and self.until is None:
+            self.until = time.monotonic() + self.for_s
+
+    def active(self) -> bool:
+        if self.until is not None:
+            return time.monotonic() < self.until
+        return self.times > 0
 
     def matches(self, method: str, path: str) -> bool:
-        return (
-            self.times > 0 and self.method in (method, "*") and re.search(self.path_regex, path) is not None
-        )
+        return self.active() and self.method in (method, "*") and re.search(self.path_regex, path) is not None
+
+    def headers(self) -> dict[str, str]:
+        found = {}
+        if self.retry_after is not None:
+            found["Retry-After"] = str(self.retry_after)
+        if self.ratelimit is not None:
+            found["RateLimit"] = self.ratelimit
+        return found
 
 
 @dataclass
@@ -135,6 +163,7 @@ class HubServer:
         self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self.down = False
 
     @property
     def url(self) -> str:
@@ -167,6 +196,19 @@ class HubServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def go_down(self) -> None:
+        """An outage: new connections are refused and open keep-alive connections are cut mid-request."""
+        self.down = True
+        self.stop()
+
+    def come_back(self) -> None:
+        """The end of an outage: the same port, the same repos."""
+        host, port = self._httpd.server_address[:2]
+        self._httpd = ThreadingHTTPServer((str(host), int(port)), _make_handler(self))
+        self._httpd.daemon_threads = True
+        self.down = False
+        self.start()
+
     def __enter__(self) -> HubServer:
         return self.start()
 
@@ -175,9 +217,29 @@ class HubServer:
 
     # -- test API -------------------------------------------------------------------------------
     def inject(
-        self, method: str, path_regex: str, *, status: int = 500, times: int = 1, mode: str = "status"
+        self,
+        method: str,
+        path_regex: str,
+        *,
+        status: int = 500,
+        times: int = 1,
+        mode: str = "status",
+        for_s: float | None = None,
+        retry_after: int | None = None,
+        ratelimit: str | None = None,
+        delay_s: float = 0.0,
     ):
-        fault = Fault(method=method.upper(), path_regex=path_regex, status=status, times=times, mode=mode)
+        fault = Fault(
+            method=method.upper(),
+            path_regex=path_regex,
+            status=status,
+            times=times,
+            mode=mode,
+            for_s=for_s,
+            retry_after=retry_after,
+            ratelimit=ratelimit,
+            delay_s=delay_s,
+        )
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -245,6 +307,12 @@ class _HubHandler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         hub = self.server_state
+        if hub.down:
+            # A keep-alive connection that outlived the listener: cut it as a dead server would.
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         split = urlsplit(self.path)
         body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -268,9 +336,13 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.raw_query = split.query
         fault = hub.take_fault(self.command, split.path)
         if fault is not None and fault.mode == "status":
-            self._error(HubError(fault.status, f"injected fault {fault.status}"))
+            self._error(
+                HubError(fault.status, f"injected fault {fault.status}"), extra_headers=fault.headers()
+            )
             return
         self.drop_after_half = fault is not None and fault.mode == "drop"
+        if fault is not None and fault.mode == "delay":
+            time.sleep(fault.delay_s)
         try:
             if token is not None and token not in hub.tokens:
                 raise HubError(401, "Invalid credentials in Authorization header")
@@ -307,8 +379,8 @@ class _HubHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self.rec.sent_bytes = len(data)
 
-    def _error(self, exc: HubError) -> None:
-        headers = {"X-Error-Message": str(exc)}
+    def _error(self, exc: HubError, *, extra_headers: dict[str, str] | None = None) -> None:
+        headers = {"X-Error-Message": str(exc), **(extra_headers or {})}
         if exc.code:
             headers["X-Error-Code"] = exc.code
         self.drop_after_half = False
@@ -385,6 +457,10 @@ class _HubHandler(BaseHTTPRequestHandler):
                 status=int(body.get("status", 500)),
                 times=int(body.get("times", 1)),
                 mode=body.get("mode", "status"),
+                for_s=float(body["for_s"]) if body.get("for_s") is not None else None,
+                retry_after=int(body["retry_after"]) if body.get("retry_after") is not None else None,
+                ratelimit=body.get("ratelimit"),
+                delay_s=float(body.get("delay_s", 0.0)),
             )
             return self._send(200, {"ok": True})
         if rest == ["faults"] and self.command == "DELETE":

@@ -54,6 +54,8 @@ def _download(args: argparse.Namespace) -> int:
         ego_camera=args.ego_camera,
         check=args.check,
         max_retries=args.max_retries,
+        retry_budget_s=args.retry_budget_s,
+        unreachable_budget_s=args.unreachable_budget_s,
     )
     _emit(
         result,
@@ -109,6 +111,8 @@ def _publish(args: argparse.Namespace) -> int:
         endpoint=args.endpoint,
         check=args.check,
         max_retries=args.max_retries,
+        retry_budget_s=args.retry_budget_s,
+        unreachable_budget_s=args.unreachable_budget_s,
     )
     _emit(
         result,
@@ -137,7 +141,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                 "--endpoint", default=None, help="Hub URL (default: HF_ENDPOINT or huggingface.co)"
             )
             p.add_argument("--token-env", default="HF_TOKEN", help="environment variable holding the token")
-            p.add_argument("--max-retries", type=int, default=5)
+            p.add_argument("--max-retries", type=int, default=None, help="cap on retries (default: none)")
+            p.add_argument(
+                "--retry-budget-s",
+                type=float,
+                default=900.0,
+                help="seconds of retries on 429/5xx (default 900)",
+            )
+            p.add_argument(
+                "--unreachable-budget-s",
+                type=float,
+                default=120.0,
+                help="seconds of retries while the endpoint cannot be reached (default 120)",
+            )
 
     p = sub.add_parser("download", help="download a dataset at a pinned revision")
     p.add_argument("repo_id")

@@ -42,16 +42,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _request(args: argparse.Namespace, stage: str, recipe: str | None, **overrides: Any):
-    from groot_ops.runner.invocation import RunRequest, parse_extravars
+    from groot_ops.runner.invocation import RunRequest, parse_extra_args
 
     if args.vault_password_file and args.ask_vault_pass:
         raise ConfigError("use either --vault-password-file or --ask-vault-pass, not both")
     vault_password = getpass.getpass("Vault password: ") if args.ask_vault_pass else None
+    extravars, extra_vars_files = parse_extra_args(args.extra_vars)
     return RunRequest(
         stage=stage,
         recipe=recipe,
         inventory=args.inventory,
-        extravars=parse_extravars(args.extra_vars),
+        extravars=extravars,
+        extra_vars_files=extra_vars_files,
         vault_password_file=args.vault_password_file,
         vault_password=vault_password,
         verbosity=args.verbose,

@@ -316,9 +316,41 @@ def step_tmp(ctx: StepContext) -> StepResult:
 
 
 def step_docker(ctx: StepContext) -> StepResult:
-    from groot_ops.disk.docker_prune import docker_prune_step
+    """This project's stopped containers, dangling images and unused networks (never a protected role).
 
-    return docker_prune_step(ctx, StepResult("docker"))
+    Where groot_ops runs next to a docker CLI (``groot-ops disk clean`` on an engine host). The cleanup
+    playbook's engine play uses module ``groot_docker_prune`` instead, which needs no groot_ops.
+    """
+    import shutil
+
+    from groot_ops.disk import docker_prune as dp
+
+    result = StepResult("docker")
+    config = ctx.config
+    if not config.docker_prune:
+        result.skipped = "docker_prune is off"
+        return result
+    if shutil.which("docker") is None:
+        result.skipped = "no docker CLI on this host"
+        return result
+    cli = dp.DockerCli(config.docker_host)
+    extra = (config.docker_prune_filter,) if config.docker_prune_filter else ()
+    try:
+        found = dp.find_candidates(cli, extra_filters=extra)
+    except dp.DockerPruneError as exc:
+        # One engine problem must not cost the other steps (or the watchdog) their verdict.
+        result.errors.append(str(exc))
+        return result
+    ordered = sorted(found.candidates, key=lambda c: (-c.bytes, c.kind, c.name))
+    done = dp.remove_objects(cli, ordered, check=ctx.check, enough=lambda _so_far: ctx.satisfied())
+    result.items = [c.line() for c in done.removed]
+    result.freed_bytes = done.freed_bytes
+    result.protected = found.kept + done.kept
+    result.errors = done.errors
+    if ctx.check:
+        # Docker's data root is rarely the watched filesystem; counted as the engine reports it.
+        ctx.simulated_freed += done.freed_bytes
+    return result
 
 
 STEPS: dict[str, Callable[[StepContext], StepResult]] = {

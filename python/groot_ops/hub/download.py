@@ -3,6 +3,9 @@
 The marker ``<local_dir>/.groot_ops_download.json`` holds what was fetched (repo, revision, sha,
 patterns, file sizes). A re-run whose revision still resolves to the same sha and whose files are
 all present does no file transfer and reports ``changed: False``.
+
+Every Hub call retries within the target's time budget (:mod:`groot_ops.hub.retry`); the lines of
+those retries are returned as ``retries`` and, on failure, attached to the error (``retry_lines``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
-from groot_ops.hub.retry import hub_failures
+from groot_ops.hub.retry import HubIncompleteDownload, hub_failures
 from groot_ops.hub.target import HubTarget
 
 MARKER = ".groot_ops_download.json"
@@ -50,14 +53,17 @@ def _resolve(names: Sequence[str], revision: str, *, repo_type: str, hub: HubTar
         try:
             info = hub.retry("revision lookup", name, functools.partial(lookup, name))
         except RevisionNotFoundError:
-            raise InputError(f"revision {revision!r} does not exist in {repo_type} repo {name}") from None
+            raise InputError(
+                f"revision {revision!r} does not exist in {repo_type} repo {name} on {hub.endpoint_url}"
+            ) from None
         except RepositoryNotFoundError:
             continue
         if not info.sha:
             raise GrootOpsError(f"the Hub returned no commit sha for {name}@{revision}")
         return name, info.sha
     raise InputError(
-        f"{repo_type} repo not found: tried {', '.join(names)} (a private repo also needs the vault token)"
+        f"{repo_type} repo not found on {hub.endpoint_url}: tried {', '.join(names)} "
+        "(a private repo also needs the vault token)"
     )
 
 
@@ -87,25 +93,43 @@ def download_dataset(
     repo_type: str = "dataset",
     ego_camera: str | None = None,
     check: bool = False,
-    max_retries: int = 5,
+    max_retries: int | None = None,
     backoff_s: float = 1.0,
+    retry_budget_s: float = 900.0,
+    unreachable_budget_s: float = 120.0,
+    progress_file: str | None = None,
 ) -> dict[str, Any]:
     """Fetch ``repo_id`` (or the first alias that exists) at ``revision`` into ``local_dir``.
 
     Returns ``changed, repo_id (the name that resolved), requested_repo_id, revision, sha,
-    local_dir, files, bytes, patterns, diff``. In check mode only read-only API calls are made.
+    local_dir, files, bytes, patterns, endpoint, retries, diff``. In check mode only read-only API
+    calls are made.
     """
-    with hub_failures(repo_id):
-        return _download(
-            repo_id,
-            revision,
-            Path(local_dir),
-            aliases=aliases,
-            hub=HubTarget(endpoint=endpoint, token=token, max_retries=max_retries, backoff_s=backoff_s),
-            repo_type=repo_type,
-            ego_camera=ego_camera,
-            check=check,
-        )
+    hub = HubTarget(
+        endpoint=endpoint,
+        token=token,
+        max_retries=max_retries,
+        backoff_s=backoff_s,
+        retry_budget_s=retry_budget_s,
+        unreachable_budget_s=unreachable_budget_s,
+        progress_file=progress_file,
+    )
+    try:
+        with hub_failures(repo_id, hub.endpoint_url):
+            result = _download(
+                repo_id,
+                revision,
+                Path(local_dir),
+                aliases=aliases,
+                hub=hub,
+                repo_type=repo_type,
+                ego_camera=ego_camera,
+                check=check,
+            )
+    except GrootOpsError as exc:
+        exc.retry_lines = hub.retry_lines  # type: ignore[attr-defined]
+        raise
+    return {**result, "endpoint": hub.endpoint_url, "retries": hub.retry_lines}
 
 
 def _download(
@@ -155,7 +179,7 @@ def _download(
         raise InputError(f"nothing to download from {name}@{sha}: no file matches {patterns}")
     total = sum(f["size"] for f in files)
     if not check:
-        _snapshot(name, sha, target, patterns, repo_type, hub)
+        _snapshot(name, sha, target, patterns, repo_type, hub, files)
         missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
         if missing:
             raise GrootOpsError(f"download of {name}@{sha} is incomplete, missing: {', '.join(missing[:10])}")
@@ -208,13 +232,19 @@ def _list_files(
 
 
 def _snapshot(
-    name: str, sha: str, target: Path, patterns: list[str] | None, repo_type: str, hub: HubTarget
+    name: str,
+    sha: str,
+    target: Path,
+    patterns: list[str] | None,
+    repo_type: str,
+    hub: HubTarget,
+    files: list[dict[str, Any]],
 ) -> None:
     from huggingface_hub import snapshot_download
 
     def fetch() -> str:
         # Pinned to the sha, not the branch: a push during the download cannot mix two commits.
-        return snapshot_download(
+        folder = snapshot_download(
             repo_id=name,
             repo_type=repo_type,
             revision=sha,
@@ -223,5 +253,14 @@ def _snapshot(
             token=hub.token,
             endpoint=hub.endpoint,
         )
+        # With the Hub gone after a partial download, the client returns the local dir as it is (only a
+        # log warning says so): that is an unreachable Hub to wait for, not a finished download.
+        missing = [f["path"] for f in files if not (target / f["path"]).is_file()]
+        if missing:
+            raise HubIncompleteDownload(
+                f"{len(missing)} of {len(files)} files not fetched (first: {missing[0]}): "
+                "the Hub could not be reached"
+            )
+        return folder
 
     hub.retry("snapshot download", name, fetch)

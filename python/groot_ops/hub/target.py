@@ -1,9 +1,12 @@
 """How to reach the Hub: endpoint, token and the retry budget, carried as one value.
 
-Download and upload each need the same four settings at every Hub call; passing them as one
-frozen value keeps the internal helpers' signatures short and makes it impossible to give one
-call a different endpoint or token than its neighbours. The public functions (called by the
-Ansible modules and the CLI) keep their keyword parameters and build a ``HubTarget`` inside.
+Download and upload each need the same settings at every Hub call; passing them as one frozen
+value keeps the internal helpers' signatures short and makes it impossible to give one call a
+different endpoint or token than its neighbours. The public functions (called by the Ansible
+modules and the CLI) keep their keyword parameters and build a ``HubTarget`` inside.
+
+The target also owns the operation's :class:`~groot_ops.hub.retry.RetryReporter`, so every call of
+one download or upload reports its retries into the same list and progress file.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
-from groot_ops.hub.retry import with_retries
+from groot_ops.hub.client_env import pin_client_env
+from groot_ops.hub.retry import RetryPolicy, RetryReporter, endpoint_of, with_retries
 
 # huggingface_hub is an optional dependency (workstation/controller extras), imported only when used.
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 T = TypeVar("T")
+
+DEFAULT_POLICY = RetryPolicy()
 
 
 @dataclass(frozen=True)
@@ -32,15 +38,45 @@ class HubTarget:
     endpoint: str | None = None
     # repr=False: the target ends up in logs and tracebacks; the vault token must not.
     token: str | None = field(default=None, repr=False)
-    max_retries: int = 5
-    backoff_s: float = 1.0
+    # A cap on retries of one operation besides the time budgets; None: the budgets alone decide.
+    max_retries: int | None = DEFAULT_POLICY.max_retries
+    backoff_s: float = DEFAULT_POLICY.backoff_s
+    retry_budget_s: float = DEFAULT_POLICY.budget_s
+    unreachable_budget_s: float = DEFAULT_POLICY.unreachable_budget_s
+    # JSON lines appended for every retry while it waits (read by a poller on the same host).
+    progress_file: str | None = None
+    reporter: RetryReporter = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.reporter is None:
+            reporter = RetryReporter(endpoint=endpoint_of(self.endpoint), progress_file=self.progress_file)
+            object.__setattr__(self, "reporter", reporter)
+
+    @property
+    def policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            budget_s=self.retry_budget_s,
+            unreachable_budget_s=self.unreachable_budget_s,
+            backoff_s=self.backoff_s,
+            max_retries=self.max_retries,
+        )
+
+    @property
+    def endpoint_url(self) -> str:
+        """The endpoint calls really go to (the explicit one, else ``HF_ENDPOINT``, else huggingface.co)."""
+        return endpoint_of(self.endpoint)
+
+    @property
+    def retry_lines(self) -> list[str]:
+        return list(self.reporter.lines)
 
     def api(self) -> HfApi:
         """A client bound to this endpoint and token."""
+        pin_client_env(self.endpoint)
         from huggingface_hub import HfApi
 
         return HfApi(endpoint=self.endpoint, token=self.token)
 
     def retry(self, what: str, repo_id: str, func: Callable[[], T]) -> T:
         """``func`` under :func:`groot_ops.hub.retry.with_retries` with this target's budget."""
-        return with_retries(what, repo_id, func, max_retries=self.max_retries, backoff_s=self.backoff_s)
+        return with_retries(what, repo_id, func, policy=self.policy, reporter=self.reporter)

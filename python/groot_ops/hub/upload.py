@@ -72,9 +72,12 @@ def publish_folder(
     commit_message: str = "",
     endpoint: str | None = None,
     check: bool = False,
-    max_retries: int = 5,
+    max_retries: int | None = None,
     backoff_s: float = 1.0,
     revision: str = "main",
+    retry_budget_s: float = 900.0,
+    unreachable_budget_s: float = 120.0,
+    progress_file: str | None = None,
 ) -> dict[str, Any]:
     """Make ``repo_id`` at ``revision`` hold exactly ``folder``; tag the commit with ``tag``.
 
@@ -84,11 +87,20 @@ def publish_folder(
     the recipe's explicit ``hub.private: false``, publishes publicly. An existing private repo stays
     private either way.
     """
-    with hub_failures(repo_id):
+    hub = HubTarget(
+        endpoint=endpoint,
+        token=token,
+        max_retries=max_retries,
+        backoff_s=backoff_s,
+        retry_budget_s=retry_budget_s,
+        unreachable_budget_s=unreachable_budget_s,
+        progress_file=progress_file,
+    )
+    with hub_failures(repo_id, hub.endpoint_url):
         return _publish(
             folder,
             repo_id,
-            hub=HubTarget(endpoint=endpoint, token=token, max_retries=max_retries, backoff_s=backoff_s),
+            hub=hub,
             private=private,
             tag=tag,
             commit_message=commit_message,

@@ -62,16 +62,32 @@ class TrainingProgress:
         return bool(self.state and self.state.startswith("failed"))
 
 
+# Ansible's own words for "see the output": the real cause is elsewhere in the result.
+_GENERIC_MESSAGES = {"One or more items failed", "non-zero return code", "MODULE FAILURE", ""}
+
+
+def _item_label(item: dict[str, Any]) -> str:
+    label = item.get("_ansible_item_label", item.get("item"))
+    if isinstance(label, dict):
+        label = label.get("name", label)
+    return str(label)
+
+
 def _result_message(res: dict[str, Any]) -> str:
-    for key in ("msg", "message", "reason", "stderr"):
-        value = res.get(key)
+    """The line a person needs: a loop's failing items with their messages, a command's stderr."""
+    items = [item for item in res.get("results") or [] if isinstance(item, dict) and item.get("failed")]
+    if items:
+        return "; ".join(f"{_item_label(item)}: {_result_message(item)}" for item in items)
+    msg = str(res.get("msg") or "").strip()
+    if msg.startswith("MODULE FAILURE"):
+        msg = "MODULE FAILURE"
+    if msg not in _GENERIC_MESSAGES:
+        return msg
+    for key in ("message", "reason", "stderr", "module_stderr", "module_stdout", "stdout"):
+        value = str(res.get(key) or "").strip()
         if value:
-            return str(value).strip().splitlines()[-1] if key == "stderr" else str(value).strip()
-    if res.get("results"):
-        for item in res["results"]:
-            if isinstance(item, dict) and item.get("failed"):
-                return _result_message(item)
-    return "failed (no message)"
+            return value.splitlines()[-1] if "std" in key else value
+    return msg or "failed (no message)"
 
 
 def training_progress(host: str, res: dict[str, Any]) -> TrainingProgress | None:

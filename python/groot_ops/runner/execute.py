@@ -91,6 +91,7 @@ def execute(
             "tags": request.tags,
             "limit": request.limit,
             "extravars": sorted(request.extravars),
+            "extra_vars_files": list(request.extra_vars_files),
             "started": started,
         },
     )

@@ -3,14 +3,18 @@
 ansible-runner traps handled here (see ansible-practice.md): options given as kwargs are
 persisted in ``env/`` and silently reused by later runs, so every run gets a fresh private data
 dir and ``suppress_env_files=True``; runner disables host key checking unless
-``ANSIBLE_HOST_KEY_CHECKING`` is set, so we set it; secrets never go into extravars (they would
-end up in the ``command`` artifact) — vault passwords are passed as a file path or answered at
-the prompt in memory.
+``ANSIBLE_HOST_KEY_CHECKING`` is set, so we set it; secrets never go into extravars: runner puts
+them on ansible-playbook's command line as one JSON ``-e`` (visible in ``ps`` and written to the
+``command`` artifact). So ``-e KEY=VALUE`` with a token-, secret- or password-like key (or a value
+that looks like a Hugging Face token) is refused, and ``-e @FILE`` is handed to ansible-playbook as
+that file's path, its contents never read here. Vault passwords are passed as a file path or
+answered at the prompt in memory.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import os
 import re
 import shlex
@@ -39,6 +43,49 @@ STAGES: tuple[str, ...] = (
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 # A vault prompt as printed by ansible-playbook --ask-vault-pass.
 VAULT_PROMPT = r"^Vault password( \([^)]*\))?:\s*$"
+# Name segments (split at anything but letters and digits) that make an extra var a secret.
+_SECRET_SEGMENTS = frozenset(
+    {"token", "secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials", "apikey"}
+)
+_SECRET_PAIRS = (("api", "key"), ("private", "key"), ("access", "key"), ("auth", "key"))
+# A Hugging Face user access token (hf_ + 30 or more letters and digits), whatever the key.
+_HF_TOKEN_VALUE = re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")
+
+
+def secret_like(key: str) -> bool:
+    """True for a name that names a secret: ``vault_*``, ``*_token``, ``db_password``, ``api_key``."""
+    segments = [part for part in re.split(r"[^a-z0-9]+", key.lower()) if part]
+    if segments[:1] == ["vault"] or _SECRET_SEGMENTS.intersection(segments):
+        return True
+    return any(pair in itertools.pairwise(segments) for pair in _SECRET_PAIRS)
+
+
+def _secret_paths(value: Any, path: str) -> list[str]:
+    """Where in an extra var (nested mappings and lists included) a secret would reach the command line."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            where = f"{path}.{key}"
+            found += [where] if secret_like(str(key)) else _secret_paths(inner, where)
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found += _secret_paths(inner, f"{path}[{index}]")
+    elif isinstance(value, str) and _HF_TOKEN_VALUE.search(value):
+        found.append(path)
+    return found
+
+
+def refuse_secret_extravars(extravars: dict[str, Any]) -> None:
+    """ConfigError naming every key of ``-e KEY=VALUE`` that would put a secret on argv."""
+    offending: list[str] = []
+    for key, value in extravars.items():
+        offending += [key] if secret_like(key) else _secret_paths(value, key)
+    if offending:
+        raise ConfigError(
+            f"refusing -e {', '.join(offending)}: a secret on the command line is visible in ps and in "
+            "the run's artifacts; secrets come from the vault (-e @vault-file.yml passes a file, not its "
+            "contents)"
+        )
 
 
 @dataclass
@@ -52,6 +99,8 @@ class RunRequest:
     skip_tags: str | None = None
     limit: str | None = None
     extravars: dict[str, Any] = field(default_factory=dict)
+    # ``-e @FILE``: passed to ansible-playbook as paths; their contents never reach argv.
+    extra_vars_files: list[str] = field(default_factory=list)
     vault_password_file: str | None = None
     vault_password: str | None = field(default=None, repr=False)
     verbosity: int = 0
@@ -64,33 +113,42 @@ class RunRequest:
             raise ConfigError(f"playbook playbooks/{self.stage}.yml not found under {root}")
         if self.vault_password_file and not Path(self.vault_password_file).is_file():
             raise ConfigError(f"vault password file not found: {self.vault_password_file}")
-        for key in self.extravars:
-            if key.startswith("vault_"):
-                raise ConfigError(
-                    f"refusing -e {key}=...: secrets come from the vault, never from the command line"
-                )
+        refuse_secret_extravars(self.extravars)
+        for path in self.extra_vars_files:
+            if not Path(path).is_file():
+                raise ConfigError(f"extra-vars file not found: {path}")
 
 
-def parse_extravars(pairs: list[str]) -> dict[str, Any]:
-    """``-e key=value`` (value parsed as YAML scalar) or ``-e @file.yml``."""
+def parse_extra_args(pairs: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """``-e key=value`` (value parsed as a YAML scalar) and ``-e @file.yml`` (kept as an absolute path).
+
+    A file is not opened: it may be vault-encrypted, and whatever it holds must reach ansible-playbook
+    as a file, not as argv.
+    """
     import yaml
 
-    result: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+    files: list[str] = []
     for item in pairs:
         if item.startswith("@"):
-            path = Path(item[1:])
+            path = Path(item[1:]).expanduser()
             if not path.is_file():
                 raise ConfigError(f"extra-vars file not found: {path}")
-            loaded = yaml.safe_load(path.read_text()) or {}
-            if not isinstance(loaded, dict):
-                raise ConfigError(f"extra-vars file {path} must hold a mapping")
-            result.update(loaded)
+            files.append(str(path.resolve()))
             continue
         if "=" not in item:
             raise ConfigError(f"-e expects key=value or @file, got {item!r}")
         key, value = item.split("=", 1)
-        result[key.strip()] = yaml.safe_load(value) if value else ""
-    return result
+        values[key.strip()] = yaml.safe_load(value) if value else ""
+    return values, files
+
+
+def parse_extravars(pairs: list[str]) -> dict[str, Any]:
+    """``-e key=value`` pairs only; ``@file`` goes through :func:`parse_extra_args`."""
+    values, files = parse_extra_args(pairs)
+    if files:
+        raise ConfigError("-e @file is passed to ansible-playbook as a file: use parse_extra_args")
+    return values
 
 
 def new_run_dir(state_dir: Path, stage: str, recipe: str | None) -> Path:
@@ -152,6 +210,9 @@ def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, A
     if lab is not None:
         for path in lab.extra_vars_files:
             cmdline += ["-e", shlex.quote(f"@{path}")]
+    # After the lab's files, so that an operator's file wins, as with ansible-playbook's own -e order.
+    for path in request.extra_vars_files:
+        cmdline += ["-e", shlex.quote(f"@{Path(path).resolve()}")]
     vault_file = request.vault_password_file
     if vault_file is None and request.vault_password is None and lab is not None:
         vault_file = str(lab.vault_password_file)
@@ -169,6 +230,10 @@ def runner_kwargs(request: RunRequest, root: Path, run_dir: Path) -> dict[str, A
         "ANSIBLE_NOCOLOR": "True",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
     }
+    if (root / "callback_plugins").is_dir():
+        # ansible-runner replaces ansible.cfg's callback_plugins with its own directory unless this is set
+        # (it appends its own to it): keep the project's groot_progress callback.
+        envvars["ANSIBLE_CALLBACK_PLUGINS"] = str(root / "callback_plugins")
     if lab is not None:
         envvars.update(lab.env)
     kwargs: dict[str, Any] = {

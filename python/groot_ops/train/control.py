@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import groot_ops
-from groot_ops.atomic import write_json
+from groot_ops.atomic import SECRET_MODE, write_json
 from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.train import checkpoints, provenance, runfiles
 from groot_ops.train.command import LAUNCH_SCRIPT, torchrun_argv
@@ -246,8 +246,8 @@ def _spawn(
         },
     )
     if secrets:
-        # mkstemp inside write_json creates the file 0600; the supervisor deletes it after reading.
-        write_json(files.secrets, {str(k): str(v) for k, v in secrets.items()})
+        # Owner-only whatever the umask; the supervisor deletes it after reading.
+        write_json(files.secrets, {str(k): str(v) for k, v in secrets.items()}, mode=SECRET_MODE)
     write_json(
         files.status,
         {

@@ -8,6 +8,7 @@ validates, with the recipe's revisions pinned to the seeded commit SHAs.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 from pathlib import Path
@@ -191,6 +192,8 @@ def _assert_download_failure(
     result: AnsibleResult, stage: Stage, repo: str, needles: tuple[str, ...]
 ) -> None:
     assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
+    # The failing task's own message names the dataset (not only the progress lines before it).
+    assert re.search(r"msg: ['\"]?Download failed for ", result.stdout), result.describe()
     assert "Download failed for" in result.stdout and repo in result.stdout, result.describe()
     for needle in needles:
         assert needle in result.stdout, result.describe()
@@ -211,6 +214,17 @@ def test_unknown_repo_fails_naming_the_repo_and_the_hub_error(stage: Stage) -> N
 
 
 def test_unreachable_hub_fails_naming_the_repo_and_the_connection_error(stage: Stage) -> None:
-    stage.extra = {"groot_hf_endpoint": f"http://127.0.0.1:{_closed_port()}", "datasets_max_retries": 0}
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    stage.extra = {
+        "groot_hf_endpoint": endpoint,
+        "datasets_unreachable_budget_s": 2,
+        "datasets_progress_poll_s": 1,
+    }
     result = stage.run()
-    _assert_download_failure(result, stage, TOWEL, ("fold_towel (", "Connection refused"))
+    _assert_download_failure(
+        result, stage, TOWEL, ("fold_towel (", "Connection refused", f"Hub {endpoint} is unreachable")
+    )
+    # A line per retry while it waited, printed under the poll (callback groot_progress).
+    assert f"{HOST} | Hub {endpoint}: revision lookup of {TOWEL} failed (unreachable" in result.stdout, (
+        result.describe()
+    )

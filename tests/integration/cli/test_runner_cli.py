@@ -251,6 +251,66 @@ def test_status_without_a_recipe_follows_the_last_run(project: Path, tmp_path: P
     assert [run["recipe"] for run in status["last_runs"]][:2] == ["other", "other"]
 
 
+def test_secret_like_keys_are_refused_before_anything_runs(project: Path, tmp_path: Path) -> None:
+    # Issue 16 item 7: only vault_* was refused; groot_hf_token=... reached ansible-playbook's argv.
+    token_like = "hf_" + "Ab3" * 12  # what a Hugging Face access token looks like, under an innocent key
+    for pair in (f"groot_hf_token={SECRET}", f"db_password={SECRET}", f"foo={token_like}"):
+        result = _cli(
+            project, "run", "site", "demo", *_args(project, tmp_path), "-e", pair, tmp_path=tmp_path
+        )
+        assert result.returncode == 1, pair
+        assert f"refusing -e {pair.split('=')[0]}" in result.stderr
+        assert SECRET not in result.stdout + result.stderr and token_like not in result.stderr
+    assert not (tmp_path / "out").exists()
+    if (tmp_path / "state").exists():
+        assert _grep_tree(tmp_path / "state", SECRET) == []
+
+
+def test_extra_vars_file_reaches_ansible_as_a_file_never_on_argv(project: Path, tmp_path: Path) -> None:
+    extra = tmp_path / "extra.yml"
+    extra.write_text(f"foo: {SECRET}\n")
+    result = _cli(
+        project, "run", "site", "demo", *_args(project, tmp_path), "-e", f"@{extra}", tmp_path=tmp_path
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "marker.txt").read_text() == f"recipe=demo foo={SECRET}\n"
+    run = next((tmp_path / "state" / "runs").iterdir())
+    command = json.loads((run / "artifacts" / "run" / "command").read_text())
+    argv = command["command"]
+    assert f"@{extra.resolve()}" in argv
+    assert not any(SECRET in arg for arg in argv), argv
+    assert json.loads((run / "request.json").read_text())["extra_vars_files"] == [str(extra.resolve())]
+
+
+def test_a_failing_loop_item_is_named_with_its_message_in_the_summary(project: Path, tmp_path: Path) -> None:
+    # Issue 16 item 14: the summary said only "One or more items failed".
+    _write(
+        project / "playbooks" / "datasets.yml",
+        """\
+        - name: Datasets
+          hosts: all
+          gather_facts: false
+          tasks:
+            - name: Convert each dataset
+              ansible.builtin.command:
+                argv: [sh, -c, 'test {{ item.name }} != wipe || { echo "$M" >&2; exit 3; }']
+              environment:
+                M: unreadable parquet (file data/x.parquet)
+              loop: [{name: towel}, {name: wipe}, {name: fold}]
+              loop_control:
+                label: "{{ item.name }}"
+              changed_when: false
+        """,
+    )
+    result = _cli(project, "run", "datasets", "demo", *_args(project, tmp_path), tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert (
+        "FAILED localhost | Datasets | Convert each dataset: wipe: unreadable parquet (file data/x.parquet)"
+        in result.stdout
+    ), result.stdout
+    assert "One or more items failed" not in result.stdout
+
+
 def test_a_wrong_vault_password_is_named_in_the_summary_and_in_status(project: Path, tmp_path: Path) -> None:
     wrong = tmp_path / "wrong-pass"
     wrong.write_text("not-the-password\n")

@@ -1,7 +1,8 @@
 """playbooks/cleanup.yml on localhost: --check reports, a run reclaims, a re-run changes nothing.
 
 The localhost ``trainers`` host holds a workspace with reclaimables of every kind next to the protected set;
-the localhost ``workstations`` host prunes docker objects this test created, restricted by a label filter so
+the localhost ``workstations`` host runs with the system python3, which has no groot_ops (as production's
+and the lab's engine hosts), and removes docker objects this test created, restricted by a label filter so
 that the other tests' containers and images on the same engine are never touched.
 """
 
@@ -31,22 +32,38 @@ def _docker(*args: str) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=True, timeout=120).stdout
 
 
+ROLE = "org.groot-ops.role"
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
 @pytest.fixture
 def docker_garbage() -> Iterator[dict[str, str]]:
-    """A stopped container, a dangling image and an unused network, all labelled for this test only."""
+    """Objects labelled for this test only: of this project (a stopped container, a dangling image, an unused
+    network), stopped ones labelled as the workstation and the server, and a stopped one of nobody's."""
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.skip("no Docker engine answers `docker info`")
     tag = f"groot-ops-disk-{uuid.uuid4().hex[:8]}"
-    _docker(
-        "run", "--name", f"{tag}-c", "--label", LABEL, "groot-ops-base:bookworm",
-        "sh", "-c", "head -c 3000000 /dev/urandom > /blob",
-    )  # fmt: skip
-    first = _docker("commit", "--change", f"LABEL {LABEL}", f"{tag}-c", f"{tag}-img:latest").strip()
+    names = {
+        "container": f"{tag}-c",
+        "workstation": f"{tag}-ws",
+        "server": f"{tag}-srv",
+        "foreign": f"{tag}-x",
+    }
+    roles = {"container": "test", "workstation": "workstation", "server": "server", "foreign": None}
+    for key, name in names.items():
+        role = ["--label", f"{ROLE}={roles[key]}"] if roles[key] else []
+        _docker(
+            "run", "--name", name, "--label", LABEL, *role, "groot-ops-base:bookworm",
+            "sh", "-c", "head -c 3000000 /dev/urandom > /blob",
+        )  # fmt: skip
+    labels = ["--change", f"LABEL {LABEL}", "--change", f"LABEL {ROLE}=image"]
+    first = _docker("commit", *labels, names["container"], f"{tag}-img:latest").strip()
     # Committing again under the same tag leaves the first image dangling.
-    _docker("commit", "--change", f"LABEL {LABEL}", "--change", "ENV X=1", f"{tag}-c", f"{tag}-img:latest")
-    _docker("network", "create", "--label", LABEL, f"{tag}-net")
-    yield {"container": f"{tag}-c", "dangling": first, "image": f"{tag}-img:latest", "network": f"{tag}-net"}
-    subprocess.run(["docker", "rm", "-f", f"{tag}-c"], capture_output=True)
+    _docker("commit", *labels, "--change", "ENV X=1", names["container"], f"{tag}-img:latest")
+    _docker("network", "create", "--label", LABEL, "--label", f"{ROLE}=network", f"{tag}-net")
+    yield {**names, "dangling": first, "image": f"{tag}-img:latest", "network": f"{tag}-net"}
+    for name in names.values():
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True)
     subprocess.run(["docker", "rmi", "-f", f"{tag}-img:latest", first], capture_output=True)
     subprocess.run(["docker", "network", "rm", f"{tag}-net"], capture_output=True)
 
@@ -88,6 +105,9 @@ def _snapshot(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.lstat().st_size for p in sorted(root.rglob("*"))}
 
 
+DOCKER_TASK = "Disk guard | remove this project's unused docker objects"
+
+
 def _play(tmp_path: Path, *, check: bool) -> tuple[dict[str, Any], dict[str, Any]]:
     result = run_playbook(
         "playbooks/cleanup.yml",
@@ -104,7 +124,7 @@ def _play(tmp_path: Path, *, check: bool) -> tuple[dict[str, Any], dict[str, Any
         host: res
         for play in out["plays"]
         for task in play["tasks"]
-        if task["task"]["name"].endswith(POLICY_TASK)
+        if task["task"]["name"].endswith((POLICY_TASK, DOCKER_TASK))
         for host, res in task["hosts"].items()
     }
     return out["stats"], policy
@@ -114,7 +134,19 @@ def _play(tmp_path: Path, *, check: bool) -> tuple[dict[str, Any], dict[str, Any
 def test_cleanup_playbook_check_then_clean_then_noop(tmp_path: Path, docker_garbage: dict[str, str]) -> None:
     ws = tmp_path / "workspace"
     _workspace(ws)
-    write_local_inventory(tmp_path / "hosts.yml", {"trainers": ["trainer-1"], "workstations": ["engine-1"]})
+    if (
+        not SYSTEM_PYTHON.is_file()
+        or subprocess.run([SYSTEM_PYTHON, "-c", "import groot_ops"]).returncode == 0
+    ):
+        pytest.skip(f"needs a python3 without groot_ops at {SYSTEM_PYTHON} to stand in for an engine host")
+    inventory = write_local_inventory(
+        tmp_path / "hosts.yml", {"trainers": ["trainer-1"], "workstations": ["engine-1"]}
+    )
+    hosts = yaml.safe_load(inventory.read_text())
+    hosts["all"]["children"]["workstations"]["hosts"]["engine-1"]["ansible_python_interpreter"] = str(
+        SYSTEM_PYTHON
+    )
+    inventory.write_text(yaml.safe_dump(hosts, sort_keys=False))
     recipe = {
         "datasets": [{"name": "towel", "repo_id": DATASET, "revision": "main"}],
         "base_model": BASE,
@@ -149,8 +181,20 @@ def test_cleanup_playbook_check_then_clean_then_noop(tmp_path: Path, docker_garb
     assert steps["finished_runs"]["items"] == [str(ws / "checkpoints/towel/checkpoint-10"),
                                                str(ws / "checkpoints/towel/checkpoint-20")]  # fmt: skip
     assert steps["tmp"]["items"] == [str(ws / "tmp/old-build")]
-    docker_would = {s["name"]: s for s in engine["steps"]}["docker"]["freed_bytes"]
-    assert docker_would >= 3_000_000
+    # The engine host has no groot_ops: its module ran with the standard library alone.
+    would = {c["id"]: c for c in engine["removed"]}
+    assert {c["name"] for c in would.values()} >= {docker_garbage["container"], docker_garbage["network"]}
+    assert any(i.startswith(docker_garbage["dangling"]) or docker_garbage["dangling"] in i for i in would)
+    assert engine["freed_bytes"] >= 3_000_000
+    # --check names each candidate with its size.
+    container_line = next(line for line in engine["lines"] if docker_garbage["container"] in line)
+    assert (
+        container_line.startswith(f"would remove: container {docker_garbage['container']} (")
+        and "MB" in container_line
+    )
+    for spared in ("workstation", "server", "foreign"):
+        assert docker_garbage[spared] not in {c["name"] for c in would.values()}, spared
+    assert any(docker_garbage["workstation"] in k and "protected" in k for k in engine["kept"])
     assert trainer["changed"] and engine["changed"]
     assert "someone/unused" in trainer["diff"]["before"]
     reclaimable = trainer["freed_bytes"]
@@ -158,11 +202,14 @@ def test_cleanup_playbook_check_then_clean_then_noop(tmp_path: Path, docker_garb
     stats, policy = _play(tmp_path, check=False)
     trainer, engine = policy["trainer-1"], policy["engine-1"]
     assert trainer["freed_bytes"] == reclaimable
-    assert {s["name"]: s["freed_bytes"] for s in engine["steps"]}["docker"] >= 3_000_000
+    assert engine["freed_bytes"] >= 3_000_000
     assert not _exists("container", docker_garbage["container"])
     assert not _exists("image", docker_garbage["dangling"])
     assert not _exists("network", docker_garbage["network"])
     assert _exists("image", docker_garbage["image"]), "a tagged image must survive (never image prune -a)"
+    # Stopped, but the workstation's and the server's containers are never removed; nor anyone else's.
+    for spared in ("workstation", "server", "foreign"):
+        assert _exists("container", docker_garbage[spared]), spared
     after = _snapshot(ws)
     # The protected set is intact.
     for kept in (

@@ -188,7 +188,7 @@ def test_sha_pin_and_malformed_repo_id(hub, raw_dataset, tmp_path):
     sha = hub.seed("unitreerobotics/G1_Fold_Towel", raw_dataset)
     pinned = download_dataset("unitreerobotics/G1_Fold_Towel", sha, str(tmp_path / "a"), endpoint=hub.url)
     assert pinned["sha"] == sha and pinned["revision"] == sha
-    with pytest.raises(GrootOpsError, match="Hub operation on not a/valid//id failed"):
+    with pytest.raises(GrootOpsError, match=rf"Hub {hub.url}: operation on not a/valid//id failed"):
         download_dataset("not a/valid//id", "main", str(tmp_path / "b"), endpoint=hub.url)
 
 

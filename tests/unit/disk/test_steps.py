@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from groot_ops.disk.config import DiskGuardConfig
-from groot_ops.disk.docker_prune import parse_reclaimed, parse_size
+from groot_ops.disk.docker_prune import parse_size
 from groot_ops.disk.protected import build_protected_set
 from groot_ops.disk.steps import STEPS, StepContext
 from groot_ops.disk.usage import disk_usage
@@ -214,9 +214,6 @@ def test_docker_sizes_parse() -> None:
     assert parse_size("12.5kB") == 12_500
     assert parse_size("1.2GB (virtual 3GB)") == 1_200_000_000
     assert parse_size("3MiB") == 3 * 2**20
-    assert parse_reclaimed("Deleted Images:\nuntagged: x\n\nTotal reclaimed space: 117.2MB\n") == 117_200_000
-    assert parse_reclaimed("ID\tRECLAIMABLE\nabc\t1kB\nTotal:\t2.5kB\n") == 2_500
-    assert parse_reclaimed("") == 0
 
 
 def test_step_order_is_the_documented_one() -> None:

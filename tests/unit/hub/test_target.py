@@ -37,6 +37,9 @@ def test_defaults_match_the_public_functions(func: Callable[..., object]) -> Non
     target = HubTarget()
     assert params["max_retries"].default == target.max_retries
     assert params["backoff_s"].default == target.backoff_s
+    assert params["retry_budget_s"].default == target.retry_budget_s
+    assert params["unreachable_budget_s"].default == target.unreachable_budget_s
+    assert params["progress_file"].default is target.progress_file is None
     assert params["endpoint"].default is target.endpoint is None
 
 
@@ -53,10 +56,12 @@ def test_retry_uses_the_targets_budget() -> None:
         calls.append(1)
         raise ConnectionError("connection reset")
 
-    target = HubTarget(max_retries=2, backoff_s=0.0)
-    with pytest.raises(HubUnavailableError, match="probe on me/m still failing after 2 retries"):
+    target = HubTarget(endpoint="http://hub.test", max_retries=2, backoff_s=0.0)
+    with pytest.raises(HubUnavailableError, match=r"Hub http://hub\.test kept failing probe of me/m"):
         target.retry("probe", "me/m", flaky)
     assert len(calls) == 3
+    # Every call of one target reports into the same list (one operation's retries).
+    assert len(target.retry_lines) == 3 and target.retry_lines[-1].endswith("retry limit of 2 reached")
 
 
 def test_retry_returns_the_result() -> None:

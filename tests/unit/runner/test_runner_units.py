@@ -5,8 +5,14 @@ from pathlib import Path
 import pytest
 
 from groot_ops.errors import ConfigError
-from groot_ops.runner.events import EventRecorder, training_progress
-from groot_ops.runner.invocation import RunRequest, parse_extravars, runner_kwargs
+from groot_ops.runner.events import EventRecorder, _result_message, training_progress
+from groot_ops.runner.invocation import (
+    RunRequest,
+    parse_extra_args,
+    parse_extravars,
+    runner_kwargs,
+    secret_like,
+)
 from groot_ops.runner.plan import describe
 from groot_ops.runner.render import progress_bar
 
@@ -21,15 +27,75 @@ def _project(tmp_path: Path) -> Path:
 def test_parse_extravars_types_and_files(tmp_path: Path) -> None:
     extra = tmp_path / "x.yml"
     extra.write_text("a: 1\nb: [x]\n")
-    assert parse_extravars(["wait=true", "n=3", "name=abc", f"@{extra}"]) == {
-        "wait": True,
-        "n": 3,
-        "name": "abc",
-        "a": 1,
-        "b": ["x"],
-    }
+    values, files = parse_extra_args(["wait=true", "n=3", "name=abc", f"@{extra}"])
+    assert values == {"wait": True, "n": 3, "name": "abc"}
+    # The file is passed on as a file (it may hold secrets or be vault-encrypted), never read into argv.
+    assert files == [str(extra.resolve())]
     with pytest.raises(ConfigError, match="key=value"):
         parse_extravars(["novalue"])
+    with pytest.raises(ConfigError, match="not found"):
+        parse_extra_args([f"@{tmp_path / 'missing.yml'}"])
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["vault_hf_token", "groot_hf_token", "HF_TOKEN", "db_password", "wandb-api-key", "apikey", "my_secret",
+     "aws_secret_access_key", "ssh_private_key", "registry.passwd", "credentials"],
+)  # fmt: skip
+def test_secret_like_keys(key: str) -> None:
+    assert secret_like(key)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["recipe", "wait", "publish_step", "max_tokens", "tokenizer", "groot_server_model_revision", "keyboard"],
+)
+def test_ordinary_keys_are_not_secret_like(key: str) -> None:
+    assert not secret_like(key)
+
+
+def test_secret_extravars_are_refused_with_every_offending_key(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    extravars = {
+        "groot_hf_token": "x",
+        "deploy": {"auth": {"password": "y"}},
+        "note": "hf_" + "a" * 34,
+        "wait": True,
+    }
+    with pytest.raises(ConfigError) as refused:
+        runner_kwargs(RunRequest(stage="site", recipe="x", extravars=extravars), root, tmp_path / "r")
+    assert "groot_hf_token, deploy.auth.password, note" in str(refused.value)
+    assert "hf_aaaa" not in str(refused.value), "the refusal must not print the secret it refuses"
+
+
+def test_extra_vars_files_go_on_the_command_line_as_paths(tmp_path: Path) -> None:
+    import shlex
+
+    root = _project(tmp_path)
+    extra = tmp_path / "secret vars.yml"
+    extra.write_text("groot_hf_token: hf_notontheargv\n")
+    kwargs = runner_kwargs(
+        RunRequest(stage="site", recipe="x", extra_vars_files=[str(extra)]), root, tmp_path / "r"
+    )
+    args = shlex.split(kwargs["cmdline"])
+    assert args[args.index("-e") + 1] == f"@{extra.resolve()}"
+    assert "hf_notontheargv" not in kwargs["cmdline"] and "groot_hf_token" not in str(kwargs["extravars"])
+
+
+def test_loop_failures_name_each_failing_item_and_its_message() -> None:
+    res = {
+        "msg": "One or more items failed",
+        "results": [
+            {"failed": False, "item": {"name": "towel"}, "_ansible_item_label": "towel"},
+            {"failed": True, "msg": "unreadable parquet (file a.parquet)", "_ansible_item_label": "wipe"},
+            {"failed": True, "msg": "non-zero return code", "stderr": "x\nboom", "item": "fold"},
+        ],
+    }
+    assert _result_message(res) == "wipe: unreadable parquet (file a.parquet); fold: boom"
+    assert _result_message(
+        {"msg": "MODULE FAILURE\nSee stdout", "module_stderr": "Traceback\nKeyError: 'x'"}
+    ) == ("KeyError: 'x'")
+    assert _result_message({"msg": "plain"}) == "plain"
 
 
 def test_runner_kwargs_never_write_env_files_and_keep_host_key_checking(tmp_path: Path) -> None:

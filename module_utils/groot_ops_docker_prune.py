@@ -1,0 +1,1 @@
+../python/groot_ops/disk/docker_prune.py
