@@ -12,7 +12,7 @@ description:
     C(ansible.builtin.file state=directory) does for one path; one module call instead of a loop (each
     loop item is a round trip to the host).
   - An existing path that is not a directory is an error naming it.
-  - Standard library only: runs on hosts without groot_ops (the engine hosts).
+  - Standard library only, so it runs on hosts without groot_ops (the engine hosts).
 version_added: "0.1.0"
 author: groot-ops maintainers
 options:

@@ -12,7 +12,7 @@ description:
     O(cache_dir)/<digest>/; when there is none, builds it with C(pip wheel --no-deps --no-build-isolation)
     and fixed zip timestamps (the same sources give the same bytes) into a staging directory renamed into
     place. Wheels of other digests are removed.
-  - Runs on the controller (C(delegate_to: localhost)); needs the C(groot_ops) package there.
+  - Runs on the controller (C(delegate_to=localhost)); needs the C(groot_ops) package there.
 version_added: "0.1.0"
 author: groot-ops maintainers
 options:

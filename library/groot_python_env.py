@@ -173,8 +173,8 @@ summary:
   returned: always
 verification:
   description:
-    - Whether the env's checks must run (C(needed)): unless they last passed for the same C(key), made of
-      the install record's inputs (checkout commit and packaging files, the wheels' hashes, the index
+    - Whether the env's checks must run (C(needed)), that is unless they last passed for the same C(key)
+      made of the install record's inputs (checkout commit and packaging files, the wheels' hashes, the index
       options), the package set installed in the env and O(checks). C(file) is where the caller writes
       C(record) once they passed (C(groot-ops-env-verified.json) in the env).
   type: dict
