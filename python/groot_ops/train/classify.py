@@ -164,8 +164,8 @@ ADVICE: dict[str, str] = {
     "data": "the trainer rejected the dataset: re-run the datasets stage (convert, stats, validate).",
     "diverged": (
         "the loss or the gradient norm became NaN/inf: training was stopped, and any checkpoint saved after "
-        "the divergence was quarantined. Lower learning_rate (or raise warmup_ratio), check the dataset's stats, then re-run: "
-        "it resumes from the last checkpoint before the divergence."
+        "the divergence was quarantined. Lower learning_rate (or raise warmup_ratio), check the dataset's "
+        "stats, then re-run: it resumes from the last checkpoint before the divergence."
     ),
     "assertion": "an assertion inside Isaac-GR00T failed; its text is above, train.log has the traceback.",
     "unknown": "see the log tail in train.log.",

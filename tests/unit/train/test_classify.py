@@ -226,7 +226,8 @@ def test_an_unknown_failure_printed_after_a_progress_bar_is_quoted_without_the_b
     # tqdm's last frame ends in \r, so the trainer's next words share its line in train.log.
     log = (
         " 50%|█████     | 20/40 [00:04<00:04,  4.58it/s]\r"
-        " 50%|█████     | 20/40 [00:04<00:04,  4.58it/s]GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights\n"
+        " 50%|█████     | 20/40 [00:04<00:04,  4.58it/s]"
+        "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights\n"
         + TORCHRUN_SUMMARY.format(code=1, traceback="To enable traceback see ...")
     )
     failure = classify(1, log)
