@@ -32,6 +32,12 @@ options:
   results_file:
     description: The async job's result file (C(results_file) of the registered async task).
     type: path
+  wait_s:
+    description:
+      - Wait up to this many seconds for a new line or the job's end before returning (checked every
+        0.1 s), so that an C(until) loop polls without a C(delay) and hears of the end at once.
+    type: float
+    default: 0.0
 attributes:
   check_mode:
     support: full
@@ -89,7 +95,7 @@ result:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_progress import read_progress
+from ansible.module_utils.groot_ops_progress import wait_progress
 
 
 def main() -> None:
@@ -99,12 +105,19 @@ def main() -> None:
             "job": {"type": "str", "required": True},
             "since": {"type": "int"},
             "results_file": {"type": "path"},
+            "wait_s": {"type": "float", "default": 0.0},
         },
         supports_check_mode=True,
     )
     p = module.params
     module.exit_json(
-        **read_progress(p["progress_file"], job=p["job"], since=p["since"], results_file=p["results_file"])
+        **wait_progress(
+            p["progress_file"],
+            job=p["job"],
+            since=p["since"],
+            results_file=p["results_file"],
+            wait_s=p["wait_s"],
+        )
     )
 
 

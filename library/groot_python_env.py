@@ -108,6 +108,11 @@ options:
     description: Change the env even under a live training run (breaks the run).
     type: bool
     default: false
+  checks:
+    description:
+      - What the caller's checks of the env consist of (modules imported, commands run); part of the key
+        in C(verification), so that other checks run again.
+    type: raw
 attributes:
   check_mode:
     support: full
@@ -166,6 +171,15 @@ summary:
   description: One line for the plan, the env and each step with its reason.
   type: str
   returned: always
+verification:
+  description:
+    - Whether the env's checks must run (C(needed)), that is unless they last passed for the same C(key)
+      made of the install record's inputs (checkout commit and packaging files, the wheels' hashes, the index
+      options), the package set installed in the env and O(checks). C(file) is where the caller writes
+      C(record) once they passed (C(groot-ops-env-verified.json) in the env).
+  type: dict
+  returned: always
+  sample: {"needed": false, "key": "9f2c...", "file": "/opt/groot-env/groot-ops-env-verified.json"}
 refused:
   description: Check mode only, why a real run would refuse (a live training run).
   type: str
@@ -204,6 +218,7 @@ def main() -> None:
             "no_sources": {"type": "bool", "default": False},
             "run_marker": {"type": "path", "default": ""},
             "force": {"type": "bool", "default": False},
+            "checks": {"type": "raw"},
         },
         supports_check_mode=True,
     )
@@ -215,7 +230,7 @@ def main() -> None:
     p = module.params
     try:
         spec = EnvSpec(**{key: p[key] for key in _SPEC_KEYS})
-        result = ensure_env(spec, run, check=module.check_mode)
+        result = ensure_env(spec, run, check=module.check_mode, checks=p["checks"])
     except Exception as exc:  # ConfigError: groot_ops' own where installed, else its ValueError stand-in
         module.fail_json(msg=f"groot_python_env ({p['manager']} env {p['prefix']}): {exc}")
     diff = result.pop("diff")

@@ -37,6 +37,8 @@ except ImportError:  # shipped as Ansible module_utils before groot_ops is insta
 
 
 STATE_FILE = "groot-ops-env.json"
+# Written by the role after the env's checks (imports, the trainer's CLI) passed: the key they passed for.
+VERIFIED_FILE = "groot-ops-env-verified.json"
 # Written by an earlier version of this module (the checkout on sys.path through a .pth file); the
 # editable install replaces it.
 LEGACY_PTH_FILE = "groot-ops-sources.pth"
@@ -325,8 +327,38 @@ def plan(spec: EnvSpec, observed: Observed, *, check: bool = False) -> list[dict
     return steps
 
 
+def package_set(prefix: str) -> list[str]:
+    """The distributions installed in the env (``name-version`` of each ``*.dist-info``), read without
+    starting its interpreter: any install, upgrade or removal inside the env changes it."""
+    found: list[str] = []
+    for site in sorted(Path(prefix).glob("lib/python*/site-packages")):
+        found += [
+            entry.name[: -len(".dist-info")] for entry in site.iterdir() if entry.name.endswith(".dist-info")
+        ]
+    return sorted(found)
+
+
+def verification_key(want: Mapping[str, Any], packages: Sequence[str], checks: Any) -> str:
+    """What the env's checks depend on: the install inputs (checkout commit and packaging files, the
+    wheels' hashes, the index options), the installed package set, and the checks themselves."""
+    material = {"install": dict(want), "packages": list(packages), "checks": checks}
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def verification_needed(recorded: Mapping[str, Any], key: str) -> bool:
+    """The checks run again unless the record of the last passed checks carries exactly this key."""
+    return recorded.get("key") != key
+
+
+def read_verified(prefix: str) -> dict[str, Any]:
+    return _read_json(Path(prefix) / VERIFIED_FILE)
+
+
 def read_state(prefix: str) -> dict[str, Any]:
-    path = Path(prefix) / STATE_FILE
+    return _read_json(Path(prefix) / STATE_FILE)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
@@ -400,8 +432,9 @@ def package_changes(lines: Sequence[str]) -> list[str]:
     return out
 
 
-def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, Any]:
-    """Bring the env to the spec; returns ``changed``, ``steps``, ``commands``, ``python``, ``diff``."""
+def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False, checks: Any = None) -> dict[str, Any]:
+    """Bring the env to the spec; returns ``changed``, ``steps``, ``commands``, ``python``, ``diff`` and
+    ``verification`` (whether the env's ``checks`` must run now; see ``verification_state``)."""
     observed = observe(spec, run)
     steps = plan(spec, observed, check=check)
     want = desired_state(spec, check=check)
@@ -427,6 +460,7 @@ def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, 
             raise ConfigError(message)
         result["refused"] = message
     if check:
+        result["verification"] = verification_state(spec, want, checks)
         if observed.env_exists and observed.uv_present and "install" in result["steps"]:
             result["would_change_packages"] = _dry_run(spec, run)
             if result["would_change_packages"]:
@@ -434,15 +468,28 @@ def ensure_env(spec: EnvSpec, run: Runner, *, check: bool = False) -> dict[str, 
         if "refused" in result:
             result["summary"] += f" | REFUSED: {result['refused']}"
         return result
-    if not steps:
-        return result
-    for step in steps:
-        _run_checked(step, run)
-    legacy = _legacy_pth(spec, run)
-    if legacy is not None:
-        legacy.unlink()
-    _write_atomic(Path(spec.prefix) / STATE_FILE, json.dumps(want, indent=2, sort_keys=True) + "\n")
+    if steps:
+        for step in steps:
+            _run_checked(step, run)
+        legacy = _legacy_pth(spec, run)
+        if legacy is not None:
+            legacy.unlink()
+        _write_atomic(Path(spec.prefix) / STATE_FILE, json.dumps(want, indent=2, sort_keys=True) + "\n")
+    result["verification"] = verification_state(spec, want, checks)
     return result
+
+
+def verification_state(spec: EnvSpec, want: Mapping[str, Any], checks: Any) -> dict[str, Any]:
+    """``{needed, key, file, record}``: the checks of the env as it is now run unless they last passed for
+    the same key; ``record`` is what the role writes to ``file`` once they passed."""
+    packages = package_set(spec.prefix)
+    key = verification_key(want, packages, checks)
+    return {
+        "needed": verification_needed(read_verified(spec.prefix), key),
+        "key": key,
+        "file": str(Path(spec.prefix) / VERIFIED_FILE),
+        "record": {"key": key, "project_commit": want.get("project_commit"), "packages": len(packages)},
+    }
 
 
 def summary(spec: EnvSpec, observed: Observed, steps: Sequence[Mapping[str, Any]]) -> str:

@@ -114,3 +114,30 @@ def read_progress(
         "msg": last or "waiting for the job to start",
         "result": result,
     }
+
+
+def wait_progress(
+    path: str | Path,
+    *,
+    job: str,
+    since: int | None = None,
+    results_file: str | None = None,
+    wait_s: float = 0.0,
+    interval_s: float = 0.1,
+) -> dict[str, Any]:
+    """``read_progress``, after waiting up to ``wait_s`` for a new line or the job's end.
+
+    A poll task that sleeps its ``delay`` between polls hears of the end only at its next poll: a job
+    of two seconds costs a whole delay. Waiting here instead returns as soon as something happened, so
+    the poll task runs without a delay and each line still shows when it is written.
+    """
+    progress = Path(path)
+    seen = _seen(progress, job) if since is None else since
+    deadline = time.monotonic() + max(0.0, wait_s)
+    while time.monotonic() < deadline:
+        # ``since`` given: the peek leaves the cursor alone; the final read below moves it.
+        peek = read_progress(progress, job=job, since=seen, results_file=results_file)
+        if peek["done"] or peek["lines"]:
+            break
+        time.sleep(interval_s)
+    return read_progress(progress, job=job, since=since, results_file=results_file)

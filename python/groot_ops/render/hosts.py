@@ -79,11 +79,13 @@ def env_spec(view: AnsibleView, host: str) -> tuple[envsetup.EnvSpec, dict[str, 
     wheel_dir = _value(view, "groot_env_wheel_build_dir", base)
     registered = {
         # What the role registers before the module: the built wheel and the pinned checkout.
-        "_groot_env_wheel": {"files": [{"path": f"{wheel_dir}/groot_ops-{__version__}-py3-none-any.whl"}]},
+        "_groot_env_wheel": {"path": f"{wheel_dir}/digest/groot_ops-{__version__}-py3-none-any.whl"},
         "_groot_env_isaac": {"after": commit, "before": commit, "changed": False},
     }
     ref = find_task(_role(view, "groot_env"), "groot_python_env")
-    args = _args(view, ref, {**base, **registered})
+    # The env's checks are rendered from their own tasks (render_trainer), not from the key they feed.
+    install_args = {key: value for key, value in ref.args.items() if key != "checks"}
+    args = view.template(install_args, {**base, **registered, **view.trust(ref.vars)})
     return envsetup.EnvSpec(**args), base, registered
 
 

@@ -49,6 +49,9 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
         )
     if name == "groot_stats":
         return "stats: " + ("fresh" if not changed else "missing or stale -> recompute")
+    if name == "groot_training_dataset":
+        # One line per dataset and step: the role's "| report each dataset and step" task prints them.
+        return None
     if name == "groot_validate":
         return "validate: " + ("ok" if res.get("ok", True) else f"{len(res.get('problems') or [])} problems")
     if name == "groot_train":
@@ -89,9 +92,11 @@ def _debug_lines(task: str, res: dict[str, Any]) -> list[str]:
     for msg in msgs:
         if isinstance(msg, dict) and "container_pending" in msg:
             lines.append(" ".join(str(msg.get("note", "")).split()))
-        elif isinstance(msg, str) and "| report " in task:
-            # A report may end with the full command line after " -- ": the plan keeps the verdict.
-            lines.append(" ".join(msg.split(" -- ", 1)[0].split()))
+        elif "| report " in task and isinstance(msg, (str, list)):
+            # A report may end with the full command line after " -- ": the plan keeps the verdict. A list
+            # is one line per entry (a module's per-dataset lines).
+            for text in [msg] if isinstance(msg, str) else [str(m) for m in msg]:
+                lines.append(" ".join(text.split(" -- ", 1)[0].split()))
     return lines
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+import time
 from pathlib import Path
 
 from groot_ops.hub.downloads import download_datasets
-from groot_ops.hub.progress import append_record, read_progress, start_job
+from groot_ops.hub.progress import append_record, read_progress, start_job, wait_progress
 
 
 def test_a_poller_reads_only_this_runs_lines_and_each_line_once(tmp_path: Path) -> None:
@@ -82,3 +84,27 @@ def test_without_since_each_poll_returns_only_what_no_earlier_poll_returned(tmp_
     # A new run starts from its own first line, whatever the cursor of the previous one said.
     start_job(path, "run-2", "downloading again")
     assert read_progress(path, job="run-2")["lines"] == ["downloading again"]
+
+
+def test_a_waiting_poll_returns_when_the_job_ends_not_after_its_wait(tmp_path: Path) -> None:
+    path = tmp_path / "p.jsonl"
+    start_job(path, "j", "downloading 2 dataset(s)")
+    assert wait_progress(path, job="j", wait_s=5)["lines"] == ["downloading 2 dataset(s)"]
+    # Nothing new: the poll waits its whole wait, then reports nothing new.
+    began = time.monotonic()
+    idle = wait_progress(path, job="j", wait_s=0.3)
+    assert idle["lines"] == [] and idle["done"] is False and time.monotonic() - began >= 0.3
+
+    def finish() -> None:
+        time.sleep(0.3)
+        append_record(path, "done", "2 dataset(s) in place", result={"changed": False, "results": []})
+
+    writer = threading.Thread(target=finish)
+    began = time.monotonic()
+    writer.start()
+    done = wait_progress(path, job="j", wait_s=30)
+    writer.join()
+    assert done["done"] is True and done["lines"] == ["2 dataset(s) in place"]
+    assert time.monotonic() - began < 10
+    # The cursor moved: a further poll returns no line twice.
+    assert wait_progress(path, job="j", wait_s=0)["lines"] == []

@@ -168,6 +168,76 @@ def test_a_matching_record_plans_nothing_and_each_input_reinstalls(tmp_path: Pat
     ]
 
 
+def _current_env(tmp_path: Path, wheel: Path, project: Path) -> tuple[envsetup.EnvSpec, Path]:
+    """An env whose install record matches the spec (nothing to install) with two packages installed."""
+    prefix = tmp_path / "env"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "python").write_text("")
+    (prefix / "bin" / "uv").write_text("")
+    site = prefix / "lib" / "python3.10" / "site-packages"
+    for dist in ("gr00t-0.1.0.dist-info", "torch-2.7.1.dist-info"):
+        (site / dist).mkdir(parents=True)
+    spec = _spec(prefix=str(prefix), project=str(project), packages=[f"{wheel}[workstation]"])
+    (prefix / envsetup.STATE_FILE).write_text(json.dumps(envsetup.desired_state(spec)))
+    return spec, site
+
+
+def _version_only(argv: Sequence[str]) -> tuple[int, str, str]:
+    # An env whose install record matches runs only its interpreter's version query.
+    assert argv[1:3] == ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"], argv
+    return 0, "3.10\n", ""
+
+
+def test_the_env_checks_run_once_per_install_inputs_package_set_and_checks(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w", "groot_ops", "VALUE = 1\n")
+    spec, site = _current_env(tmp_path, wheel, _checkout(tmp_path))
+    checks = {"imports": ["gr00t.experiment.experiment", "groot_ops"], "gpu": []}
+
+    first = envsetup.ensure_env(spec, _version_only, checks=checks)
+    assert first["changed"] is False and first["verification"]["needed"] is True
+    assert first["verification"]["file"] == str(Path(spec.prefix) / envsetup.VERIFIED_FILE)
+    # What the role writes once the checks passed: the next run skips them.
+    Path(first["verification"]["file"]).write_text(json.dumps(first["verification"]["record"]))
+    again = envsetup.ensure_env(spec, _version_only, checks=checks)
+    assert (
+        again["verification"]["needed"] is False
+        and again["verification"]["key"] == first["verification"]["key"]
+    )
+    assert (
+        envsetup.ensure_env(spec, _version_only, check=True, checks=checks)["verification"]["needed"] is False
+    )
+
+    # Other checks (the GPU ones where they run), another package set, another wheel: the checks run again.
+    assert envsetup.ensure_env(spec, _version_only, checks={**checks, "gpu": ["flash_attn"]})["verification"][
+        "needed"
+    ]
+    (site / "torch-2.7.1.dist-info").rename(site / "torch-2.8.0.dist-info")
+    assert envsetup.ensure_env(spec, _version_only, checks=checks)["verification"]["needed"]
+    (site / "torch-2.8.0.dist-info").rename(site / "torch-2.7.1.dist-info")
+    assert not envsetup.ensure_env(spec, _version_only, checks=checks)["verification"]["needed"]
+    (site / "torch-2.7.1.dist-info").rmdir()
+    assert envsetup.ensure_env(spec, _version_only, checks=checks)["verification"]["needed"]
+
+
+def test_a_reinstall_needs_the_checks_again(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "w", "groot_ops", "VALUE = 1\n")
+    spec, _ = _current_env(tmp_path, wheel, _checkout(tmp_path))
+    first = envsetup.ensure_env(spec, _version_only, checks=None)
+    Path(first["verification"]["file"]).write_text(json.dumps(first["verification"]["record"]))
+    _wheel(tmp_path / "w", "groot_ops", "VALUE = 2\n")
+    ran: list[list[str]] = []
+
+    def runner(argv: Sequence[str]) -> tuple[int, str, str]:
+        ran.append(list(argv))
+        return (0, "3.10\n", "") if "-c" in argv else (0, "", "")
+
+    result = envsetup.ensure_env(spec, runner, checks=None)
+    assert result["steps"] == ["install"] and result["verification"]["needed"] is True
+    # A damaged record only means "not verified".
+    Path(first["verification"]["file"]).write_text("{not json")
+    assert envsetup.verification_needed(envsetup.read_verified(spec.prefix), result["verification"]["key"])
+
+
 def test_a_checkout_without_pyproject_is_named() -> None:
     with pytest.raises(ConfigError, match=r"/nowhere has no pyproject.toml"):
         envsetup.desired_state(_spec(project="/nowhere", packages=[]))

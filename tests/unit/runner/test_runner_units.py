@@ -263,6 +263,10 @@ def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) 
                     {"msg": "b: org/b@v1 -> 5678, up to date"}],
     })  # fmt: skip
     ok("c", "Datasets | download", "groot_dataset", {"censored": "hidden", "changed": True})
+    ok("c", "Datasets | build", "groot_training_dataset", {"changed": True, "lines": ["a: would convert x"]})
+    ok("c", "Datasets | report each dataset and step", "ansible.builtin.debug", {
+        "msg": ["a: would convert x -> y", "would merge a, b -> m"],
+    })  # fmt: skip
     ok("c", "Some | debug", "ansible.builtin.debug", {"msg": "not plan-worthy"})
     recorder.close()
     assert [line["plan"] for line in plan_lines(recorder)] == [
@@ -270,6 +274,8 @@ def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) 
         "container c does not exist yet",
         "a: org/a@main -> 1234, would fetch",
         "b: org/b@v1 -> 5678, up to date",
+        "a: would convert x -> y",
+        "would merge a, b -> m",
     ]
 
 

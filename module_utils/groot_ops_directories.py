@@ -1,0 +1,1 @@
+../python/groot_ops/directories.py

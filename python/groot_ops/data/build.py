@@ -1,0 +1,223 @@
+"""A recipe's training dataset from its downloaded datasets in one call: convert each, merge, stats,
+validation, provenance record (module ``groot_training_dataset``).
+
+One module call per recipe instead of a task per step and a loop item per dataset: each is a round
+trip to the training container. Each step is the data engine's own idempotent function; this module
+only decides which steps run (in check mode, steps whose inputs are about to change are reported, not
+probed) and reports one line per dataset and step.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from groot_ops import atomic
+from groot_ops.errors import GrootOpsError, InputError
+
+ITEM_KEYS = ("name", "raw_dir", "groot_dir", "ego_camera")
+
+
+class StepError(GrootOpsError):
+    """A step failed for one dataset (or the training dataset): the message names both."""
+
+
+def _items(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    checked = []
+    for index, item in enumerate(items):
+        missing = [key for key in ITEM_KEYS if not item.get(key)]
+        if missing:
+            raise InputError(f"dataset #{index + 1} ({item.get('name', '?')}) lacks {', '.join(missing)}")
+        checked.append({key: str(item[key]) for key in ITEM_KEYS})
+    if not checked:
+        raise InputError("the recipe names no dataset")
+    return checked
+
+
+def _source(download: Mapping[str, Any], convert: Mapping[str, Any] | None) -> dict[str, Any]:
+    """One dataset's provenance entry: what the download resolved and what the conversion produced."""
+    item = download.get("item") or {}
+    return {
+        "name": item.get("name"),
+        "repo_id": download.get("repo_id"),
+        "requested_repo_id": item.get("repo_id"),
+        "revision": download.get("revision"),
+        "sha": download.get("sha"),
+        "ego_camera": item.get("ego_camera"),
+        "files": download.get("files"),
+        "bytes": download.get("bytes"),
+        "converted": item.get("groot_dir"),
+        "fingerprint": (convert or {}).get("fingerprint"),
+    }
+
+
+def _read_record(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return {"unreadable": str(path)}
+
+
+def build_training_dataset(
+    items: Sequence[Mapping[str, Any]],
+    training_dir: str,
+    *,
+    recipe: str,
+    provenance_file: str,
+    downloads: Sequence[Mapping[str, Any]] = (),
+    pending: Sequence[str] = (),
+    validate: bool = True,
+    check: bool = False,
+) -> dict[str, Any]:
+    """Convert each of ``items`` (``name``, ``raw_dir``, ``groot_dir``, ``ego_camera``), merge them into
+    ``training_dir`` when more than one, compute stale stats, validate, and record the provenance.
+
+    ``downloads``: the download job's per-dataset results (resolved repo, revision, SHA, files, bytes),
+    for the provenance record. ``pending``: check mode, datasets whose download would change, so there
+    is nothing to convert yet. Returns ``changed``, ``lines`` (one per dataset and step), ``converts``,
+    ``merge``, ``stats``, ``validation`` (each None when not run), ``fingerprint``, ``episodes``,
+    ``frames``, ``stats_fingerprint``, ``provenance`` and ``diff``.
+    """
+    from groot_ops.data.convert import convert_dataset
+    from groot_ops.data.merge import merge_datasets
+    from groot_ops.data.stats import compute_stats
+    from groot_ops.data.validate import validate_dataset
+
+    datasets = _items(items)
+    lines: list[str] = []
+    changed = False
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    converts: dict[str, dict[str, Any] | None] = {}
+    for item in datasets:
+        name = item["name"]
+        if check and name in pending:
+            converts[name] = None
+            changed = True
+            lines.append(
+                f"{name}: would convert {item['raw_dir']} -> {item['groot_dir']} "
+                f"(ego camera {item['ego_camera']})"
+            )
+            continue
+        try:
+            result = convert_dataset(
+                item["raw_dir"], item["groot_dir"], ego_camera=item["ego_camera"], check=check
+            )
+        except GrootOpsError as exc:
+            raise StepError(f"convert {name}: {exc}") from exc
+        converts[name] = result
+        changed = changed or bool(result.get("changed"))
+        _add_diff(before, after, f"convert {name}", result)
+        state = ("would convert" if check else "converted") if result.get("changed") else "up to date"
+        lines.append(
+            f"{name}: {state} {item['groot_dir']} ({result.get('source_version')}, {result.get('episodes')} "
+            f"episodes, {result.get('frames')} frames)"
+        )
+    # In check mode, later steps would read outputs that are about to change: they are reported, not probed.
+    inputs_pending = check and changed
+    merge: dict[str, Any] | None = None
+    if len(datasets) > 1:
+        names = ", ".join(item["name"] for item in datasets)
+        if inputs_pending:
+            lines.append(f"would merge {names} -> {training_dir}")
+        else:
+            try:
+                merge = merge_datasets([item["groot_dir"] for item in datasets], training_dir, check=check)
+            except GrootOpsError as exc:
+                raise StepError(f"merge into {training_dir}: {exc}") from exc
+            changed = changed or bool(merge.get("changed"))
+            inputs_pending = check and bool(merge.get("changed"))
+            _add_diff(before, after, "merge", merge)
+            state = ("would merge" if check else "merged") if merge.get("changed") else "up to date"
+            lines.append(
+                f"{state} {names} -> {training_dir} "
+                f"({merge.get('episodes')} episodes, {merge.get('frames')} frames)"
+            )
+    stats: dict[str, Any] | None = None
+    validation: dict[str, Any] | None = None
+    exists = (Path(training_dir) / "meta" / "info.json").is_file()
+    if check and (inputs_pending or not exists):
+        changed = True
+        lines.append(f"would compute stats{' and validate' if validate else ''} of {training_dir}")
+    else:
+        try:
+            stats = compute_stats(training_dir, check=check)
+        except GrootOpsError as exc:
+            raise StepError(f"stats of {training_dir}: {exc}") from exc
+        changed = changed or bool(stats.get("changed"))
+        _add_diff(before, after, "stats", stats)
+        state = ("would compute" if check else "computed") if stats.get("changed") else "up to date"
+        lines.append(f"stats of {training_dir}: {state}")
+        if validate and not (check and stats.get("changed")):
+            validation = validate_dataset(training_dir)
+            if validation.get("problems"):
+                raise StepError(f"dataset {training_dir} failed GR00T validation: {_problems(validation)}")
+            lines.append(
+                f"{training_dir}: valid "
+                f"({validation.get('episodes')} episodes, {validation.get('frames')} frames)"
+            )
+    built = merge if len(datasets) > 1 else converts[datasets[0]["name"]]
+    by_name = {str((d.get("item") or {}).get("name")): d for d in downloads}
+    record = {
+        "recipe": recipe,
+        "training_dataset": training_dir,
+        "fingerprint": (built or {}).get("fingerprint"),
+        "episodes": (built or {}).get("episodes"),
+        "frames": (built or {}).get("frames"),
+        "stats_fingerprint": (stats or {}).get("fingerprint"),
+        "datasets": [
+            _source(by_name[item["name"]], converts[item["name"]])
+            for item in datasets
+            if item["name"] in by_name
+        ],
+    }
+    record_path = Path(provenance_file)
+    recorded = _read_record(record_path)
+    if recorded != record:
+        changed = True
+        before["provenance"], after["provenance"] = recorded, record
+        lines.append(f"provenance {record_path}: {'would record' if check else 'recorded'}")
+        if not check:
+            atomic.write_text(record_path, json.dumps(record, indent=4, sort_keys=True) + "\n")
+    return {
+        "changed": changed,
+        "lines": lines,
+        "training_dir": training_dir,
+        "converts": [converts[item["name"]] for item in datasets],
+        "merge": merge,
+        "stats": stats,
+        "validation": validation,
+        "fingerprint": record["fingerprint"],
+        "episodes": record["episodes"],
+        "frames": record["frames"],
+        "stats_fingerprint": record["stats_fingerprint"],
+        "provenance": str(record_path),
+        "diff": {"before": before, "after": after},
+    }
+
+
+def _add_diff(before: dict[str, Any], after: dict[str, Any], key: str, result: Mapping[str, Any]) -> None:
+    diff = result.get("diff") or {}
+    if result.get("changed") and diff:
+        before[key], after[key] = diff.get("before"), diff.get("after")
+
+
+_SHOWN_PROBLEMS = 10
+
+
+def _problems(validation: Mapping[str, Any]) -> str:
+    problems = list(validation.get("problems") or [])
+
+    def describe(problem: Mapping[str, Any]) -> str:
+        where = [
+            f"{key} {problem[key]}" for key in ("path", "column", "episode") if problem.get(key) is not None
+        ]
+        return str(problem.get("message", "?")) + (f" ({', '.join(where)})" if where else "")
+
+    shown = [describe(p) for p in problems[:_SHOWN_PROBLEMS]]
+    more = len(problems) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
