@@ -38,6 +38,12 @@ options:
     type: str
     choices: [lerobot, groot]
     default: lerobot
+  embodiment_tag:
+    description:
+      - With O(layout=groot), the tag whose loader rules the dataset is checked against; C(UNITREE_G1)
+        gets the full UNITREE_G1 schema, another tag only the files every GR00T dataset has.
+    type: str
+    default: UNITREE_G1
 attributes:
   check_mode:
     support: full
@@ -99,6 +105,7 @@ def main() -> None:
             "dest": {"type": "path", "required": True},
             "ego_camera": {"type": "str", "default": "cam_left_high"},
             "layout": {"type": "str", "choices": ["lerobot", "groot"], "default": "lerobot"},
+            "embodiment_tag": {"type": "str", "default": "UNITREE_G1"},
         },
     )
     from groot_ops.data.groot_layout import prepare_dataset
@@ -110,6 +117,7 @@ def main() -> None:
         params["src"],
         params["dest"],
         layout=params["layout"],
+        embodiment_tag=params["embodiment_tag"],
         ego_camera=params["ego_camera"],
         check=module.check_mode,
     )

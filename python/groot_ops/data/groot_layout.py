@@ -52,14 +52,30 @@ def structure_problems(dataset_dir: str | os.PathLike[str]) -> list[dict[str, An
     return list(report["problems"])
 
 
+def _generic_problems(src: Path) -> list[dict[str, Any]]:
+    """For another embodiment than UNITREE_G1: only what every GR00T dataset has (the recipe's modality
+    config is checked against ``meta/modality.json`` before launch, not here)."""
+    missing = [
+        rel
+        for rel in ("meta/modality.json", "meta/episodes.jsonl", "meta/tasks.jsonl")
+        if not (src / rel).is_file()
+    ]
+    return [{"message": "missing file", "path": str(src / rel), "column": None} for rel in missing]
+
+
 def import_groot_dataset(
-    input_dir: str | os.PathLike[str], output_dir: str | os.PathLike[str], *, check: bool = False
+    input_dir: str | os.PathLike[str],
+    output_dir: str | os.PathLike[str],
+    *,
+    embodiment_tag: str = "UNITREE_G1",
+    check: bool = False,
 ) -> dict[str, Any]:
     """Adopt a GR00T-layout dataset into ``output_dir``; same result keys as ``convert_dataset``.
 
     Keys: ``changed, output, source_version ("groot"), episodes, frames, tasks, fingerprint, diff``.
     A source the loader would reject is an :class:`InputError` naming the first problem's file and
-    column and how many there are; nothing is written.
+    column and how many there are; nothing is written. The UNITREE_G1 loader rules apply to that tag;
+    another tag (NEW_EMBODIMENT) gets the generic checks only.
     """
     src = Path(input_dir)
     output = Path(output_dir)
@@ -70,13 +86,13 @@ def import_groot_dataset(
         )
     if output.resolve() == src.resolve():
         raise InputError("output must differ from input", path=str(output))
-    problems = structure_problems(src)
+    problems = structure_problems(src) if embodiment_tag == "UNITREE_G1" else _generic_problems(src)
     if problems:
         first = problems[0]
         where = first.get("path") or str(src)
         column = f" [{first['column']}]" if first.get("column") else ""
         raise InputError(
-            f"GR00T-layout dataset fails the UNITREE_G1 loader rules ({len(problems)} problem(s)); "
+            f"GR00T-layout dataset fails the {embodiment_tag} loader rules ({len(problems)} problem(s)); "
             f"first: {where}{column}: {first['message']}",
             path=str(src),
         )
@@ -94,6 +110,7 @@ def import_groot_dataset(
         "kind": "groot-layout",
         "source": str(src.resolve()),
         "source_fingerprint": dataset_fingerprint(src),
+        "embodiment_tag": embodiment_tag,
         "groot_ops_version": tool_version(),
     }
     files = _adopted_files(src)
@@ -130,13 +147,14 @@ def prepare_dataset(
     *,
     layout: str = "lerobot",
     ego_camera: str = "cam_left_high",
+    embodiment_tag: str = "UNITREE_G1",
     check: bool = False,
 ) -> dict[str, Any]:
     """Bring one downloaded dataset into the GR00T layout at ``dest``: convert (lerobot) or adopt (groot)."""
     if layout not in LAYOUTS:
         raise InputError(f"dataset layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     if layout == "groot":
-        return import_groot_dataset(src, dest, check=check)
+        return import_groot_dataset(src, dest, embodiment_tag=embodiment_tag, check=check)
     from groot_ops.data.convert import convert_dataset
 
     if not ego_camera.strip():

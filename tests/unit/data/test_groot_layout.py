@@ -106,3 +106,15 @@ def test_lab_seed_of_a_groot_layout_repo_is_adopted_and_its_stats_replaced(tmp_p
     ours = json.loads((out / "meta" / "stats.json").read_text())
     assert ours["observation.state"]["mean"] != shipped["observation.state"]["mean"]
     assert validate_dataset(out)["ok"]
+
+
+def test_another_embodiment_is_not_held_to_the_unitree_g1_widths(shipped: Path, tmp_path: Path) -> None:
+    info = shipped / "meta" / "info.json"
+    data = json.loads(info.read_text())
+    data["features"]["observation.state"]["shape"] = [43]
+    info.write_text(json.dumps(data))
+    got = import_groot_dataset(shipped, tmp_path / "teleop", embodiment_tag="NEW_EMBODIMENT")
+    assert got["changed"] is True
+    (shipped / "meta" / "modality.json").unlink()
+    with pytest.raises(InputError, match=r"NEW_EMBODIMENT loader rules .*modality.json: missing file"):
+        import_groot_dataset(shipped, tmp_path / "teleop2", embodiment_tag="NEW_EMBODIMENT")
