@@ -160,7 +160,7 @@ def test_source_trained_on_other_data_is_refused_before_any_weight_moves(hub, tm
     )
     root = tmp_path / "models"
     provenance = _provenance(tmp_path, "b" * 40)
-    with pytest.raises(InputError, match=r"warm start refused: lab/phase1@.* accept_other_data: true"):
+    with pytest.raises(InputError, match=r"warm start refused: lab/phase1@.*accept_other_data: true"):
         prepare_warm_start(
             {"repo_id": "lab/phase1", "revision": "main"},
             root,

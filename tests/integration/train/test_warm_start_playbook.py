@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
 from groot_ops.hub.modelcard import render_model_card
-from tests.hub_server.fixtures import HubHandle
-from tests.hub_server.fixtures import hub as hub_fixture  # noqa: F401  (the test Hub, fixture `hub`)
+from tests.hub_server.fixtures import HubHandle, _start
 from tests.integration.train.test_train_playbook import HOST, TrainStage
 
 pytestmark = pytest.mark.timeout(420)
 TOWEL = "unitreerobotics/G1_Dex1_Fold_Towel"
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubHandle]:
+    """A fresh test Hub (tests/hub_server), as in the hub and ansible integration tests."""
+    yield from _start(tmp_path, monkeypatch, xet=False)
 
 
 def _model(root: Path, trained_on: str | None) -> Path:
