@@ -74,7 +74,7 @@ def test_refused_source_fails_before_launch_then_a_matching_one_launches_with_it
     source = {"repo_id": "lab/phase1", "revision": "main"}
     planned = stage.run("playbooks/train.yml", check=True, warm_start_from=source)
     assert planned.rc == 0, planned.describe()
-    assert "was trained on this recipe's data" in planned.output
+    assert "was trained on this recipe" in planned.output, planned.output[-4000:]
     assert f"lab--phase1/{sha}" in planned.output
     assert not (stage.workspace / "runs" / "it-train").exists()
 
