@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# Thin adapter: the conversion itself is groot_ops.data.convert.convert_dataset on the managed host.
+# Thin adapter: groot_ops.data.groot_layout.prepare_dataset (conversion or adoption) on the managed host.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -30,6 +30,20 @@ options:
       - v3.0 names such as C(head_stereo_left) are accepted for their v2.1 equivalents.
     type: str
     default: cam_left_high
+  layout:
+    description:
+      - C(lerobot) converts a raw Unitree dataset. C(groot) adopts a dataset that is already in the GR00T
+        layout without conversion (validated against the UNITREE_G1 loader rules first, hard-linked, shipped
+        stats left out so that M(groot_stats) recomputes them); O(ego_camera) is then ignored.
+    type: str
+    choices: [lerobot, groot]
+    default: lerobot
+  embodiment_tag:
+    description:
+      - With O(layout=groot), the tag whose loader rules the dataset is checked against; C(UNITREE_G1)
+        gets the full UNITREE_G1 schema, another tag only the files every GR00T dataset has.
+    type: str
+    default: UNITREE_G1
 attributes:
   check_mode:
     support: full
@@ -90,18 +104,20 @@ def main() -> None:
             "src": {"type": "path", "required": True},
             "dest": {"type": "path", "required": True},
             "ego_camera": {"type": "str", "default": "cam_left_high"},
+            "layout": {"type": "str", "choices": ["lerobot", "groot"], "default": "lerobot"},
+            "embodiment_tag": {"type": "str", "default": "UNITREE_G1"},
         },
     )
-    from groot_ops.data.convert import convert_dataset
+    from groot_ops.data.groot_layout import prepare_dataset
 
     params = module.params
-    if not params["ego_camera"].strip():
-        module.fail_json(msg="ego_camera must not be empty")
     result = call_groot(
         module,
-        convert_dataset,
+        prepare_dataset,
         params["src"],
         params["dest"],
+        layout=params["layout"],
+        embodiment_tag=params["embodiment_tag"],
         ego_camera=params["ego_camera"],
         check=module.check_mode,
     )

@@ -47,6 +47,18 @@ options:
       ego_camera:
         description: Camera whose videos are kept; the other cameras' videos are skipped.
         type: str
+      subfolder:
+        description:
+          - A folder of the repo; only it is fetched (into O(datasets[].raw_dir)/<subfolder>).
+            A folder that does not exist at the resolved commit fails that dataset,
+            naming repo, revision, commit and folder.
+        type: str
+      layout:
+        description: The recipe's dataset layout (C(lerobot) or C(groot)); not used here, returned in C(item).
+        type: str
+      src_dir:
+        description: Where the dataset lies after the download; not used here, returned in C(item).
+        type: path
       groot_dir:
         description: Where the converted dataset goes; not used here, returned in the result's C(item).
         type: path
@@ -117,6 +129,9 @@ _DATASET = {
     "revision": {"type": "str", "required": True},
     "raw_dir": {"type": "path", "required": True},
     "ego_camera": {"type": "str"},
+    "subfolder": {"type": "str"},
+    "layout": {"type": "str"},
+    "src_dir": {"type": "path"},
     "groot_dir": {"type": "path"},
 }
 

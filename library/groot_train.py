@@ -91,6 +91,11 @@ options:
       - Checkpoint used as base weights for a new run (fresh optimizer and schedule). This is a warm start,
         not a resume; re-running the recipe is the resume.
     type: path
+  warm_start_source:
+    description:
+      - The Hub model in O(warm_start_from) as C({repo_id, revision, sha}) (M(groot_warm_start)'s result),
+        recorded in the launch record and the model card.
+    type: dict
   env:
     description: Extra environment of the trainer (no secrets; names that look like secrets are refused).
     type: dict
@@ -250,6 +255,7 @@ SPEC_KEYS = (
     "groot_ops_dirty",
     "datasets_provenance",
     "base_model_revision",
+    "warm_start_source",
 )
 
 
@@ -308,6 +314,7 @@ def main() -> None:
             "groot_ops_dirty": {"type": "bool"},
             "datasets_provenance": {"type": "path"},
             "base_model_revision": {"type": "str"},
+            "warm_start_source": {"type": "dict"},
         },
         required_if=[
             ("state", "started", ("isaac_groot_dir", "dataset_path", "output_dir", "base_model_path")),

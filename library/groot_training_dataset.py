@@ -20,7 +20,10 @@ version_added: "0.2.0"
 author: groot-ops maintainers
 options:
   datasets:
-    description: The recipe's datasets, each with C(name), C(raw_dir), C(groot_dir) and C(ego_camera).
+    description:
+      - The recipe's datasets, each with C(name), C(raw_dir), C(groot_dir), and optionally C(src_dir) (the
+        dataset inside C(raw_dir) when it is a sub-folder of its repo), C(layout) (C(lerobot) converts,
+        C(groot) adopts a dataset already in the GR00T layout) and C(ego_camera) (raw datasets only).
     type: list
     elements: dict
     required: true
@@ -50,6 +53,10 @@ options:
     description: Validate the training dataset against the GR00T loader rules.
     type: bool
     default: true
+  embodiment_tag:
+    description: The tag whose loader rules an adopted GR00T-layout dataset is checked against.
+    type: str
+    default: UNITREE_G1
 attributes:
   check_mode:
     support: full
@@ -127,6 +134,7 @@ def main() -> None:
             "downloads": {"type": "list", "elements": "dict", "default": []},
             "pending": {"type": "list", "elements": "str", "default": []},
             "validate": {"type": "bool", "default": True},
+            "embodiment_tag": {"type": "str", "default": "UNITREE_G1"},
         },
     )
     from groot_ops.data.build import build_training_dataset
@@ -142,6 +150,7 @@ def main() -> None:
         downloads=p["downloads"],
         pending=p["pending"],
         validate=p["validate"],
+        embodiment_tag=p["embodiment_tag"],
         check=module.check_mode,
     )
     finish(module, result)

@@ -45,6 +45,7 @@ def recipe_spec(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     datasets = recipe["datasets"]
     dataset = datasets[0]["name"] if len(datasets) == 1 else f"{name}-merged"
     nnodes = entry["nnodes"]
+    warm = _warm_start_dir(recipe.get("warm_start_from"))
     return {
         "recipe": name,
         "runs_root": f"{WORKSPACE}/runs",
@@ -59,7 +60,20 @@ def recipe_spec(name: str, entry: dict[str, Any]) -> dict[str, Any]:
         "node_rank": 0,
         "nproc_per_node": int(recipe.get("gpus_per_node", 1)),
         "rdzv_endpoint": "trainer-0:29400" if nnodes > 1 else "",
+        **({"warm_start_from": warm} if warm else {}),
     }
+
+
+def _warm_start_dir(value: Any) -> str | None:
+    """Where the finetune role's groot_warm_start puts the recipe's warm-start model (a stand-in SHA)."""
+    from groot_ops.hub.warm_start import model_dir, parse_source
+
+    parsed = parse_source(value)
+    if parsed is None:
+        return None
+    if "path" in parsed:
+        return str(parsed["path"])
+    return str(model_dir(f"{WORKSPACE}/models/warm-start", parsed["repo_id"], "0" * 40))
 
 
 def launch_args(spec: dict[str, Any]) -> list[str]:

@@ -17,7 +17,10 @@ from typing import Any
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError, InputError
 
-ITEM_KEYS = ("name", "raw_dir", "groot_dir", "ego_camera")
+ITEM_KEYS = ("name", "raw_dir", "groot_dir")
+# Optional keys: src_dir (the dataset inside raw_dir when it is a sub-folder of its repo), layout
+# (lerobot: convert; groot: adopt as is), ego_camera (the raw camera; none for a GR00T-layout dataset).
+OPTIONAL_KEYS = {"src_dir": "", "layout": "lerobot", "ego_camera": "cam_left_high"}
 
 
 class StepError(GrootOpsError):
@@ -30,7 +33,14 @@ def _items(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         missing = [key for key in ITEM_KEYS if not item.get(key)]
         if missing:
             raise InputError(f"dataset #{index + 1} ({item.get('name', '?')}) lacks {', '.join(missing)}")
-        checked.append({key: str(item[key]) for key in ITEM_KEYS})
+        entry = {key: str(item[key]) for key in ITEM_KEYS}
+        for key, default in OPTIONAL_KEYS.items():
+            value = item.get(key)
+            entry[key] = str(value) if value not in (None, "") else default
+        if entry["layout"] == "groot" and not item.get("ego_camera"):
+            entry["ego_camera"] = ""
+        entry["src_dir"] = entry["src_dir"] or entry["raw_dir"]
+        checked.append(entry)
     if not checked:
         raise InputError("the recipe names no dataset")
     return checked
@@ -71,9 +81,11 @@ def build_training_dataset(
     downloads: Sequence[Mapping[str, Any]] = (),
     pending: Sequence[str] = (),
     validate: bool = True,
+    embodiment_tag: str = "UNITREE_G1",
     check: bool = False,
 ) -> dict[str, Any]:
-    """Convert each of ``items`` (``name``, ``raw_dir``, ``groot_dir``, ``ego_camera``), merge them into
+    """Convert (or adopt, ``layout: groot``) each of ``items`` (``name``, ``raw_dir``, ``groot_dir`` and the
+    optional ``src_dir``, ``layout``, ``ego_camera``), merge them into
     ``training_dir`` when more than one, compute stale stats, validate, and record the provenance.
 
     ``downloads``: the download job's per-dataset results (resolved repo, revision, SHA, files, bytes),
@@ -82,7 +94,7 @@ def build_training_dataset(
     ``merge``, ``stats``, ``validation`` (each None when not run), ``fingerprint``, ``episodes``,
     ``frames``, ``stats_fingerprint``, ``provenance`` and ``diff``.
     """
-    from groot_ops.data.convert import convert_dataset
+    from groot_ops.data.groot_layout import prepare_dataset
     from groot_ops.data.merge import merge_datasets
     from groot_ops.data.stats import compute_stats
     from groot_ops.data.validate import validate_dataset
@@ -98,21 +110,34 @@ def build_training_dataset(
         if check and name in pending:
             converts[name] = None
             changed = True
-            lines.append(
-                f"{name}: would convert {item['raw_dir']} -> {item['groot_dir']} "
-                f"(ego camera {item['ego_camera']})"
-            )
+            if item["layout"] == "groot":
+                lines.append(
+                    f"{name}: would adopt the GR00T-layout dataset {item['src_dir']} -> {item['groot_dir']} "
+                    "(validated, no conversion, stats recomputed)"
+                )
+            else:
+                lines.append(
+                    f"{name}: would convert {item['src_dir']} -> {item['groot_dir']} "
+                    f"(ego camera {item['ego_camera']})"
+                )
             continue
+        verb = "adopt" if item["layout"] == "groot" else "convert"
         try:
-            result = convert_dataset(
-                item["raw_dir"], item["groot_dir"], ego_camera=item["ego_camera"], check=check
+            result = prepare_dataset(
+                item["src_dir"],
+                item["groot_dir"],
+                layout=item["layout"],
+                ego_camera=item["ego_camera"],
+                embodiment_tag=embodiment_tag,
+                check=check,
             )
         except GrootOpsError as exc:
-            raise StepError(f"convert {name}: {exc}") from exc
+            raise StepError(f"{verb} {name}: {exc}") from exc
         converts[name] = result
         changed = changed or bool(result.get("changed"))
-        _add_diff(before, after, f"convert {name}", result)
-        state = ("would convert" if check else "converted") if result.get("changed") else "up to date"
+        _add_diff(before, after, f"{verb} {name}", result)
+        done = "adopted" if verb == "adopt" else "converted"
+        state = (f"would {verb}" if check else done) if result.get("changed") else "up to date"
         lines.append(
             f"{name}: {state} {item['groot_dir']} ({result.get('source_version')}, {result.get('episodes')} "
             f"episodes, {result.get('frames')} frames)"

@@ -34,6 +34,26 @@ def camera_patterns(ego_camera: str | None) -> list[str] | None:
     return ["meta/**", "data/**", f"videos/chunk-*/{key}/**", f"videos/{key}/**"]
 
 
+def check_subfolder(subfolder: str | None) -> str | None:
+    """A repo sub-folder as a clean relative path (``a/b``), or None; anything that escapes is refused."""
+    if subfolder is None or not str(subfolder).strip():
+        return None
+    clean = str(subfolder).strip().strip("/")
+    parts = clean.split("/")
+    if any(part in ("", ".", "..") for part in parts) or "*" in clean or "\\" in clean:
+        raise InputError(f"subfolder must be a folder of the repo such as unitree_g1.Task, got {subfolder!r}")
+    return clean
+
+
+def dataset_patterns(ego_camera: str | None, subfolder: str | None) -> list[str] | None:
+    """What to fetch: the camera filter, inside the sub-folder when one is named (nothing else)."""
+    inner = camera_patterns(ego_camera)
+    folder = check_subfolder(subfolder)
+    if folder is None:
+        return inner
+    return [f"{folder}/{pattern}" for pattern in inner] if inner else [f"{folder}/**"]
+
+
 def _select(paths_sizes: list[tuple[str, int]], patterns: list[str] | None) -> list[tuple[str, int]]:
     from huggingface_hub.utils import filter_repo_objects
 
@@ -92,6 +112,7 @@ def download_dataset(
     endpoint: str | None = None,
     repo_type: str = "dataset",
     ego_camera: str | None = None,
+    subfolder: str | None = None,
     check: bool = False,
     max_retries: int | None = None,
     backoff_s: float = 1.0,
@@ -103,7 +124,9 @@ def download_dataset(
 
     Returns ``changed, repo_id (the name that resolved), requested_repo_id, revision, sha,
     local_dir, files, bytes, patterns, endpoint, retries, diff``. In check mode only read-only API
-    calls are made.
+    calls are made. With ``subfolder`` only that folder of the repo is fetched (into
+    ``local_dir/<subfolder>``); a folder that does not exist at the resolved commit is an
+    :class:`InputError` naming repo, revision, commit and folder.
     """
     hub = HubTarget(
         endpoint=endpoint,
@@ -124,6 +147,7 @@ def download_dataset(
                 hub=hub,
                 repo_type=repo_type,
                 ego_camera=ego_camera,
+                subfolder=subfolder,
                 check=check,
             )
     except GrootOpsError as exc:
@@ -141,13 +165,15 @@ def _download(
     hub: HubTarget,
     repo_type: str,
     ego_camera: str | None,
+    subfolder: str | None,
     check: bool,
 ) -> dict[str, Any]:
     if not repo_id or not revision:
         raise InputError("download_dataset needs both repo_id and a pinned revision (branch, tag or sha)")
     if target.exists() and not target.is_dir():
         raise InputError("download target exists and is not a directory", path=str(target))
-    patterns = camera_patterns(ego_camera)
+    patterns = dataset_patterns(ego_camera, subfolder)
+    folder = check_subfolder(subfolder)
     names = [repo_id, *[a for a in aliases if a and a != repo_id]]
     name, sha = _resolve(names, revision, repo_type=repo_type, hub=hub)
     before = _read_marker(target)
@@ -175,6 +201,11 @@ def _download(
             "diff": {"before": before_summary, "after": before_summary},
         }
     files = _list_files(name, sha, patterns, repo_type, hub)
+    if not files and folder is not None:
+        raise InputError(
+            f"sub-folder {folder!r} does not exist in {repo_type} repo {name} at revision {revision} "
+            f"(commit {sha}) on {hub.endpoint_url}"
+        )
     if not files:
         raise InputError(f"nothing to download from {name}@{sha}: no file matches {patterns}")
     total = sum(f["size"] for f in files)

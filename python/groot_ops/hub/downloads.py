@@ -20,7 +20,7 @@ from groot_ops.hub.progress import append_record, start_job
 from groot_ops.hub.retry import HubUnreachableError, endpoint_of
 
 # Keys of one dataset entry: those of the datasets role's resolved items.
-ITEM_KEYS = ("name", "repo_id", "aliases", "revision", "raw_dir", "ego_camera")
+ITEM_KEYS = ("name", "repo_id", "aliases", "revision", "raw_dir", "ego_camera", "subfolder")
 
 
 def _failure(item: dict[str, Any], message: str, retries: Sequence[str] = ()) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def download_datasets(
     progress_file: str | None = None,
     job: str | None = None,
 ) -> dict[str, Any]:
-    """Download each ``{name, repo_id, aliases, revision, raw_dir, ego_camera}`` in order.
+    """Download each ``{name, repo_id, aliases, revision, raw_dir, ego_camera, subfolder}`` in order.
 
     Returns ``changed`` and ``results``: per dataset, the :func:`download_dataset` result plus
     ``item`` (the entry as given), or ``{item, failed: True, msg, retries}``.
@@ -72,6 +72,7 @@ def download_datasets(
                 token=token,
                 endpoint=endpoint,
                 ego_camera=item.get("ego_camera") or None,
+                subfolder=item.get("subfolder") or None,
                 check=check,
                 max_retries=max_retries,
                 backoff_s=backoff_s,

@@ -20,6 +20,7 @@ Provenance schema (the dict given to :func:`render_model_card`)::
     groot_ops_dirty:   bool                     the launching checkout had uncommitted changes
     base_model_revision: str | None             the base model's revision at launch
     modality_config:   {file, sha256} | None    a --modality_config_path file, by name and hash
+    warm_start:        {repo_id, revision, sha} | None   the Hub model a warm start began from
 
 Every string is checked: local paths, host names/IP addresses and tokens are refused, because
 the card is public the moment the repo is. :func:`public_flags` turns path-valued training flags
@@ -67,6 +68,7 @@ OPTIONAL = (
     "groot_ops_dirty",
     "base_model_revision",
     "modality_config",
+    "warm_start",
 )
 
 
@@ -101,6 +103,8 @@ def validate_provenance(provenance: dict[str, Any]) -> None:
             if not ds.get(key):
                 raise InputError(f"model card provenance datasets[{i}] lacks {key}")
         _check_sha(ds["sha"], f"datasets[{i}].sha")
+    if provenance.get("warm_start") is not None:
+        _check_sha(provenance["warm_start"].get("sha"), "warm_start.sha")
     _check_sha(provenance["isaac_groot"].get("commit"), "isaac_groot.commit")
     _check_sha(provenance["groot_ops_commit"], "groot_ops_commit")
     if not isinstance(provenance["training_flags"], dict):
@@ -153,6 +157,14 @@ def render_model_card(provenance: dict[str, Any]) -> str:
         "",
         f"Fine-tuned from `{p['base_model']}` for embodiment `{p['embodiment_tag']}` "
         f"for {p['steps']} steps (final loss: {p.get('final_loss', 'n/a')}).",
+        *(
+            [
+                f"Warm-started from `{p['warm_start']['repo_id']}` at commit `{p['warm_start']['sha']}` "
+                f"(revision `{p['warm_start']['revision']}`).",
+            ]
+            if p.get("warm_start")
+            else []
+        ),
         "This directory is an inference-only export: it loads with Isaac-GR00T's "
         "`run_gr00t_server.py` and cannot resume training.",
         "",

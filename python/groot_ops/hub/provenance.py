@@ -83,6 +83,13 @@ def trainer_progress(checkpoint: Path) -> tuple[int, float | None]:
     return step, (float(losses[-1]) if losses else None)
 
 
+def _warm_start(source: Any) -> dict[str, Any] | None:
+    """The Hub model a warm start began from ({repo_id, revision, sha}), when the launch record names one."""
+    if not isinstance(source, dict) or not source.get("repo_id"):
+        return None
+    return {k: source.get(k) for k in ("repo_id", "revision", "sha")}
+
+
 def card_provenance(record: dict[str, Any], *, steps: int, final_loss: float | None, isaac_groot_repo: str):
     """The model card's provenance (``groot_ops.hub.modelcard`` schema) from a launch record."""
     modality = record.get("modality_config")
@@ -106,6 +113,7 @@ def card_provenance(record: dict[str, Any], *, steps: int, final_loss: float | N
             if isinstance(modality, dict)
             else None
         ),
+        "warm_start": _warm_start(record.get("warm_start")),
         "training_flags": public_flags(record["flags"]),
         "steps": steps,
         "final_loss": final_loss,

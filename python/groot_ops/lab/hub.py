@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from groot_ops import atomic
@@ -82,6 +83,11 @@ def seed_datasets(paths: LabPaths, token: str, datasets: list[dict[str, Any]]) -
         if repo_id in record and _commit_exists(repo_id, record[repo_id], token):
             continue
         folder = paths.seed / repo_id.replace("/", "__")
+        if spec.get("groot_subfolders") is not None:
+            groot_repo_folder(folder, spec)
+            record[repo_id] = seed_folder(LOCAL_URL, token, repo_id, folder, message="lab seed")
+            atomic.write_json(record_path, record)
+            continue
         synth_raw_dataset(
             folder,
             version=spec.get("version", "v2.1"),
@@ -95,6 +101,44 @@ def seed_datasets(paths: LabPaths, token: str, datasets: list[dict[str, Any]]) -
         record[repo_id] = seed_folder(LOCAL_URL, token, repo_id, folder, tags=tags, message="lab seed")
         atomic.write_json(record_path, record)
     return record
+
+
+def groot_repo_folder(folder: Path, spec: dict[str, Any]) -> Path:
+    """A repo like GR00T-X-Embodiment-Sim: GR00T-layout datasets in sub-folders, with shipped stats.
+
+    Each named sub-folder holds a small synthetic dataset converted to the GR00T layout, as the Hub
+    holds one: without groot-ops' record and with a ``meta/stats.json`` of made-up numbers (the lab
+    proves these are never trained with). A decoy folder next to them must never be downloaded.
+    """
+    import json
+    import shutil
+
+    from groot_ops.data.convert import convert_dataset
+    from groot_ops.data.fingerprint import RECORD_NAME
+    from groot_ops.data.synth import synth_raw_dataset
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    for index, sub in enumerate(spec["groot_subfolders"]):
+        raw = folder.parent / f"{folder.name}.raw-{index}"
+        synth_raw_dataset(
+            raw,
+            version="v2.1",
+            episodes=int(spec.get("episodes", 3)),
+            min_len=int(spec.get("min_len", 30)),
+            max_len=int(spec.get("max_len", 45)),
+            tasks=tuple(spec.get("tasks", ("Pick the apple and place it on the plate.",))),
+            seed=int(spec.get("seed", 0)) + index,
+        )
+        target = folder / sub if sub else folder
+        convert_dataset(raw, target)
+        shutil.rmtree(raw)
+        (target / RECORD_NAME).unlink()
+        (target / "meta" / "stats.json").write_text(json.dumps({"observation.state": {"mean": [1.0e6]}}))
+    decoy = folder / "gr1_arms_only.Decoy" / "meta" / "info.json"
+    decoy.parent.mkdir(parents=True, exist_ok=True)
+    decoy.write_text('{"note": "a sub-folder no lab recipe names"}')
+    return folder
 
 
 def _commit_exists(repo_id: str, commit: str, token: str) -> bool:

@@ -43,14 +43,33 @@ def recipe_dataset_repos(recipes_file: Path) -> list[str]:
     return repos
 
 
+def recipe_groot_subfolders(recipes_file: Path) -> dict[str, list[str]]:
+    """Repo id -> the sub-folders that lab recipes read as GR00T-layout datasets (``layout: groot``)."""
+    recipes = _load(recipes_file).get("groot_recipes") or {}
+    found: dict[str, list[str]] = {}
+    for recipe in recipes.values():
+        for entry in (recipe or {}).get("datasets") or []:
+            if not isinstance(entry, dict) or entry.get("layout") != "groot":
+                continue
+            folders = found.setdefault(str(entry.get("repo_id")), [])
+            folder = str(entry.get("subfolder") or "")
+            if folder not in folders:
+                folders.append(folder)
+    return found
+
+
 def seed_plan(inventory: Path) -> list[dict[str, Any]]:
-    """Seed specs ``{repo_id, version, episodes, tasks, seed}`` from the lab inventory."""
+    """Seed specs ``{repo_id, version, episodes, tasks, seed}`` from the lab inventory.
+
+    A repo read as GR00T-layout sub-folders has ``groot_subfolders`` too (the folders to hold the data).
+    """
     group_vars = inventory / "group_vars" / "all"
     lab = _load(group_vars / "lab.yml")
     formats: dict[str, str] = lab.get("lab_dataset_formats") or {}
     tasks: dict[str, str] = lab.get("lab_dataset_tasks") or {}
     episodes = int(lab.get("lab_dataset_episodes", 3))
     repos = recipe_dataset_repos(group_vars / "recipes.yml") or list(DEFAULT_DATASETS)
+    groot = recipe_groot_subfolders(group_vars / "recipes.yml")
     plan = []
     for index, repo in enumerate(repos):
         task = tasks.get(repo) or repo.rsplit("/", 1)[-1].replace("G1_Dex1_", "").replace("_", " ") + "."
@@ -61,6 +80,7 @@ def seed_plan(inventory: Path) -> list[dict[str, Any]]:
                 "episodes": episodes,
                 "tasks": [task],
                 "seed": index,
+                **({"groot_subfolders": groot[repo]} if repo in groot else {}),
             }
         )
     return plan

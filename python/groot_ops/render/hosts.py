@@ -128,6 +128,22 @@ def render_trainer(view: AnsibleView, host: str) -> dict[str, Any]:
     return rendered
 
 
+def _warm_start_stub(view: AnsibleView, base: dict[str, Any]) -> dict[str, Any]:
+    """What groot_warm_start would register: a Hub source's directory is named by the SHA resolved later."""
+    from groot_ops.hub.warm_start import model_dir, parse_source
+
+    parsed = parse_source(_value(view, "finetune_warm_start_from", base))
+    if parsed is None:
+        return {"path": "", "source": None}
+    if "path" in parsed:
+        return {"path": parsed["path"], "source": None}
+    sha = f"<commit of {parsed['repo_id']}@{parsed['revision']}, resolved at train>"
+    return {
+        "path": str(model_dir(_value(view, "finetune_warm_start_root", base), parsed["repo_id"], sha)),
+        "source": None,
+    }
+
+
 def render_training(view: AnsibleView, host: str) -> dict[str, Any]:
     """The torchrun argv the finetune role's groot_train task would launch on this node."""
     play = _play(view, "finetune", host)
@@ -136,7 +152,7 @@ def render_training(view: AnsibleView, host: str) -> dict[str, Any]:
     for ref in find_tasks(_role(view, "finetune"), "ansible.builtin.set_fact", name_contains="this node"):
         facts.update(_args(view, ref, {**base, **facts}))
     ref = find_task(_role(view, "finetune"), "groot_train", name_contains="launch")
-    variables = {**base, **facts}
+    variables = {**base, **facts, "_finetune_warm_start": _warm_start_stub(view, base)}
     values: dict[str, Any] = {}
     for key in TRAIN_KEYS:
         if key in ref.args:

@@ -7,7 +7,10 @@ was trained on. Schema (the shared decision)::
     {"recipe", "launched_at", "groot_ops_commit", "groot_ops_dirty", "isaac_groot_commit",
      "base_model": {"id", "revision"}, "embodiment_tag",
      "datasets": [{"name", "repo_id", "revision", "sha"}], "data_fingerprint", "stats_fingerprint",
-     "flags": {launch_finetune flag: value}, "modality_config": null | {"path", "sha256"}}
+     "flags": {launch_finetune flag: value}, "modality_config": null | {"path", "sha256"},
+     "warm_start": null | {"repo_id", "revision", "sha"}}
+
+``warm_start`` (an addition to the shared schema) names the Hub model a warm start began from.
 
 ``flags`` holds every field of upstream's ``FinetuneConfig`` as this launch sets it: the recipe's
 values, upstream's defaults for the rest, and the ones the supervisor derives (paths, tag, GPU count).
@@ -121,6 +124,7 @@ def launch_record(spec: TrainSpec) -> dict[str, Any]:
         "stats_fingerprint": _stats_fingerprint(spec.dataset_path),
         "flags": effective_flags(spec),
         "modality_config": _modality_config(spec),
+        "warm_start": dict(spec.warm_start_source) if spec.warm_start_source else None,
     }
 
 

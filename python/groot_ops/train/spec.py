@@ -55,6 +55,9 @@ class TrainSpec:
     # model's pinned revision, both recorded in launch.json when a new run is launched.
     datasets_provenance: str | None = None
     base_model_revision: str | None = None
+    # A warm start from the Hub: {repo_id, revision, sha} of the model in warm_start_from (the directory
+    # groot_ops.hub.warm_start fetched it into), recorded in launch.json and the model card.
+    warm_start_source: dict[str, str] | None = None
 
     # -- derived values -------------------------------------------------------------------
     @property
@@ -177,5 +180,19 @@ def _check(spec: TrainSpec) -> None:
             raise _fail(f"env name {key!r} is not a valid environment variable name")
         if SECRET_NAME.search(key):
             raise _fail(f"env {key} looks like a secret: pass it as a secret (vault), not in env")
+    if spec.warm_start_source is not None:
+        _check_warm_start_source(spec)
     if spec.warm_start_from and Path(spec.warm_start_from).resolve() == spec.checkpoint_dir.resolve():
         raise _fail("warm_start_from points at output_dir itself; re-running the recipe already resumes")
+
+
+def _check_warm_start_source(spec: TrainSpec) -> None:
+    source = spec.warm_start_source
+    if not isinstance(source, dict) or any(
+        not isinstance(source.get(k), str) for k in ("repo_id", "revision", "sha")
+    ):
+        raise _fail(f"warm_start_source must be {{repo_id, revision, sha}} (strings), got {source!r}")
+    if not re.fullmatch(r"[0-9a-f]{40}", source["sha"]):
+        raise _fail(f"warm_start_source.sha must be a 40-hex commit sha, got {source['sha']!r}")
+    if not spec.warm_start_from:
+        raise _fail("warm_start_source needs warm_start_from (the directory the source was fetched into)")

@@ -84,3 +84,25 @@ def test_a_record_of_another_recipe_is_refused(run: dict) -> None:
     (run["run_dir"] / "launch.json").write_text(json.dumps({**RECORD, "recipe": "other"}))
     with pytest.raises(InputError, match="of recipe 'other', not 'r'"):
         source(run)
+
+
+def test_a_warm_start_source_reaches_the_card_with_its_sha(run: dict) -> None:
+    warm = {"repo_id": "datamentorshf/groot-g1-gripper-fold-towel", "revision": "main", "sha": "9" * 40}
+    (run["run_dir"] / "launch.json").write_text(json.dumps({**RECORD, "warm_start": warm}))
+    prov = source(run)["provenance"]
+    assert prov["warm_start"] == warm
+    card = render_model_card({**prov, "files": [{"path": "config.json", "size": 10}]})
+    assert "Warm-started from `datamentorshf/groot-g1-gripper-fold-towel` at commit `" + "9" * 40 in card
+    # ...and the card it makes is one a later warm start can read back.
+    from groot_ops.hub.warm_start import card_metadata
+
+    meta = card_metadata(card)
+    assert meta is not None and meta["warm_start"] == warm and meta["datasets"][0]["sha"] == "a" * 40
+    with pytest.raises(InputError, match=r"warm_start\.sha must be a 40-hex"):
+        render_model_card({**prov, "warm_start": {**warm, "sha": "main"}, "files": []})
+
+
+def test_no_warm_start_leaves_the_card_as_before(run: dict) -> None:
+    prov = source(run)["provenance"]
+    assert prov["warm_start"] is None
+    assert "Warm-started" not in render_model_card({**prov, "files": [{"path": "config.json", "size": 10}]})

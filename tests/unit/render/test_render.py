@@ -206,3 +206,14 @@ def test_a_role_variable_that_cannot_be_set_fails_the_render(tmp_path: Path) -> 
     assert rc == 1 and set(failed) == {"variables:dm-workstation:finetune"}
     assert "finetune_max_retries" in failed["variables:dm-workstation:finetune"]
     assert "retries_from_nowhere" in failed["variables:dm-workstation:finetune"]
+
+
+def test_a_hub_warm_start_renders_as_the_sha_directory_the_role_fetches_into() -> None:
+    rc, result = _json("fold-towel-full-phase2", "-i", str(PROD))
+    assert rc == 0, [c for c in result["checks"] if not c["ok"]]
+    argv = result["hosts"]["dm-workstation"]["torchrun"]
+    base = argv[argv.index("--base_model_path") + 1]
+    assert base.startswith("/workspace/models/warm-start/datamentorshf--groot-g1-gripper-fold-towel/")
+    assert "datamentorshf/groot-g1-gripper-fold-towel@main, resolved at train" in base
+    assert argv[argv.index("--output_dir") + 1] == "/workspace/checkpoints/fold-towel-full-phase2"
+    assert argv[argv.index("--max_steps") + 1] == "4000"

@@ -83,6 +83,19 @@ def test_warm_start_is_explicit_and_replaces_the_base_model_only() -> None:
     assert argv[argv.index("--output_dir") + 1] == "/ws/checkpoints/fold-towel"
 
 
+def test_a_hub_warm_start_source_goes_into_the_launch_record(tmp_path) -> None:
+    from groot_ops.train.provenance import launch_record
+
+    source = {"repo_id": "o/phase1", "revision": "main", "sha": "9" * 40}
+    spec = load_spec(base(warm_start_from=str(tmp_path / "o--phase1" / ("9" * 40)), warm_start_source=source))
+    assert launch_record(spec)["warm_start"] == source
+    assert launch_record(load_spec(base()))["warm_start"] is None
+    with pytest.raises(ConfigError, match=r"warm_start_source\.sha must be a 40-hex"):
+        load_spec(base(warm_start_from="/x", warm_start_source={**source, "sha": "main"}))
+    with pytest.raises(ConfigError, match="warm_start_source needs warm_start_from"):
+        load_spec(base(warm_start_source=source))
+
+
 @pytest.mark.parametrize(
     ("over", "needle"),
     [

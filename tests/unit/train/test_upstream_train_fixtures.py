@@ -47,8 +47,9 @@ def test_upstream_parses_the_recipe_as_the_recipe_means_it(name: str) -> None:
             assert parsed[key] == flag.default, f"{key}: upstream's default is not ours"
     assert parsed["num_gpus"] == spec.world_size
     assert parsed["embodiment_tag"] == spec.embodiment_tag
+    # A warm start replaces the base model with the fetched checkpoint (groot_ops.train.command).
     assert (parsed["base_model_path"], parsed["dataset_path"], parsed["output_dir"]) == (
-        spec.base_model_path,
+        spec.warm_start_from or spec.base_model_path,
         spec.dataset_path,
         spec.output_dir,
     )
