@@ -174,7 +174,9 @@ def _check_module_name(path: Path) -> None:
     # sys.path: a stem that names an importable module (json, types, gr00t...) silently imports that one.
     stem = path.stem
     if path.suffix != ".py" or not stem.isidentifier():
-        raise ConfigError(f"modality config {path.name}: must be a .py file whose name is a Python identifier")
+        raise ConfigError(
+            f"modality config {path.name}: must be a .py file whose name is a Python identifier"
+        )
     if stem in sys.stdlib_module_names or stem.split("_")[0] in ("gr00t", "groot"):
         raise ConfigError(
             f"modality config {path.name}: upstream imports it as module '{stem}', which names an existing "
@@ -191,7 +193,9 @@ def parse_modality_config(path: str | Path) -> ModalityConfigFile:
     except OSError as exc:
         raise ConfigError(f"modality config {path}: cannot read it ({exc.strerror or exc})") from None
     except SyntaxError as exc:
-        raise ConfigError(f"modality config {path.name} line {exc.lineno}: syntax error ({exc.msg})") from None
+        raise ConfigError(
+            f"modality config {path.name} line {exc.lineno}: syntax error ({exc.msg})"
+        ) from None
     dicts: dict[str, ast.Dict] = {}
     widths: dict[str, dict[str, int]] = {}
     registered: list[tuple[ast.Call, str, str]] = []
@@ -210,7 +214,9 @@ def parse_modality_config(path: str | Path) -> ModalityConfigFile:
             if tag_node is None and len(args) > 1:
                 tag_node = args[1]
             tag = "NEW_EMBODIMENT" if tag_node is None else _enum_member(path, tag_node, "EmbodimentTag")
-            config_node = args[0] if args else next((k.value for k in call.keywords if k.arg == "config"), None)
+            config_node = (
+                args[0] if args else next((k.value for k in call.keywords if k.arg == "config"), None)
+            )
             if not isinstance(config_node, ast.Name):
                 raise _unreadable(path, call, "the registered config (pass a module-level dict by name)")
             registered.append((call, config_node.id, tag))
@@ -343,7 +349,9 @@ def check_against_dataset(
     return problems
 
 
-def _relative_problems(config: ModalityConfigFile, widths: dict[str, dict[str, int]], where: str) -> list[str]:
+def _relative_problems(
+    config: ModalityConfigFile, widths: dict[str, dict[str, int]], where: str
+) -> list[str]:
     # gr00t/data/stats.py RelativeActionLoader: a RELATIVE action is action - state, so its state key must
     # be a configured state key of the same width, and the state's last delta the action's first.
     action, state = config.modalities.get("action"), config.modalities.get("state")
@@ -366,7 +374,11 @@ def _relative_problems(config: ModalityConfigFile, widths: dict[str, dict[str, i
                 f"modality config {config.name}: RELATIVE action key '{key}' is {a} wide but its state "
                 f"'{state_key}' is {s} wide in {where}"
             )
-        if state.delta_indices and action.delta_indices and state.delta_indices[-1] != action.delta_indices[0]:
+        if (
+            state.delta_indices
+            and action.delta_indices
+            and state.delta_indices[-1] != action.delta_indices[0]
+        ):
             problems.append(
                 f"modality config {config.name}: RELATIVE action key '{key}': the state's last delta index "
                 f"({state.delta_indices[-1]}) must be the action's first ({action.delta_indices[0]})"

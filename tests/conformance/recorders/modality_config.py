@@ -55,5 +55,7 @@ def record(upstream: Upstream, out_dir: Path) -> list[Path]:
                 error = {**error, "message": error["message"].replace(str(tmp / "cfgs"), "<CONFIG_DIR>")}
             verdicts[case] = {"ok": verdict["ok"], "stage": verdict["stage"], "error": error}
     out = out_dir / "verdicts.json"
-    out.write_text(json.dumps({"upstream": PINNED_COMMIT, "cases": verdicts}, indent=1, sort_keys=True) + "\n")
+    out.write_text(
+        json.dumps({"upstream": PINNED_COMMIT, "cases": verdicts}, indent=1, sort_keys=True) + "\n"
+    )
     return [out]

@@ -27,7 +27,7 @@ import types
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "stubs"))
-import data_torchvision_shim  # noqa: F401,E402 - before gr00t: video_utils imports torchvision
+import data_torchvision_shim  # noqa: F401 - before gr00t: video_utils imports torchvision
 
 UPSTREAM = Path(os.environ.get("GROOT_UPSTREAM_SRC", Path(__file__).resolve().parents[3]))
 SCRIPT = UPSTREAM / "gr00t" / "experiment" / "launch_finetune.py"
@@ -100,7 +100,11 @@ def _case(argv: list[str]) -> dict:
         embodiment_configs.MODALITY_CONFIGS.clear()
         embodiment_configs.MODALITY_CONFIGS.update(saved)
         sys.path[:] = before
-        for name in [m for m, mod in sys.modules.items() if getattr(mod, "__file__", "") and "cfgs" in str(mod.__file__)]:
+        for name in [
+            m
+            for m, mod in sys.modules.items()
+            if getattr(mod, "__file__", "") and "cfgs" in str(mod.__file__)
+        ]:
             del sys.modules[name]
     return {"ok": error is None, "stage": stage["name"], "error": error, "output": out.getvalue()[-1500:]}
 
