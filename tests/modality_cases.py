@@ -14,7 +14,6 @@ CONFIG = Path(__file__).resolve().parents[1] / "inventory" / "lab" / "modality_c
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "upstream" / "modality_config" / "verdicts.json"
 _STATE = 'modality_keys=["left_arm", "right_arm", "left_hand", "right_hand"]\n    ),\n    "action"'
 _ACTION = 'modality_keys=["left_arm", "right_arm", "left_hand", "right_hand"],\n        action_configs'
-_REL = "ActionConfig(rep=ActionRepresentation.RELATIVE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT)"
 # name -> (old, new): one edit of the lab config.
 EDITS: dict[str, tuple[str, str]] = {
     "match": ("", ""),
@@ -22,7 +21,11 @@ EDITS: dict[str, tuple[str, str]] = {
     "missing_action_absolute": (_ACTION, _ACTION.replace('"right_hand"]', '"gripper"]')),
     "missing_video": ('["ego_view"]', '["rs_view"]'),
     "missing_language": ("annotation.human.task_description", "annotation.human.action.task_description"),
-    "relative_width_mismatch": (_REL, _REL[:-1] + ', state_key="left_hand")'),
+    # The first ActionConfig is left_arm's (RELATIVE): its state becomes the 1-wide left_hand.
+    "relative_width_mismatch": (
+        "format=ActionFormat.DEFAULT\n",
+        'format=ActionFormat.DEFAULT, state_key="left_hand"\n',
+    ),
 }
 # The key each mismatching case names (what our checker's one line must say).
 KEYS = {
