@@ -1,7 +1,7 @@
 """NEW_EMBODIMENT modality-config cases on a UNITREE_G1-layout dataset, shared by the upstream recorder
 (tests/conformance/recorders/modality_config.py), the stand-in's tests and groot_ops' checker tests.
 
-Each case is the small lab config (inventory/lab/modality_configs/lab_g1_arms.py) with one edit; the
+Each case is the small lab config (inventory/modality_configs/lab/lab_g1_arms.py) with one edit; the
 verdicts upstream's trainer gives on them are recorded in tests/fixtures/upstream/modality_config/.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-CONFIG = Path(__file__).resolve().parents[1] / "inventory" / "lab" / "modality_configs" / "lab_g1_arms.py"
+CONFIG = Path(__file__).resolve().parents[1] / "inventory" / "modality_configs" / "lab" / "lab_g1_arms.py"
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "upstream" / "modality_config" / "verdicts.json"
 _STATE = 'modality_keys=["left_arm", "right_arm", "left_hand", "right_hand"]\n    ),\n    "action"'
 _ACTION = 'modality_keys=["left_arm", "right_arm", "left_hand", "right_hand"],\n        action_configs'

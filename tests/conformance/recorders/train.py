@@ -121,7 +121,7 @@ def _parse_new_embodiment(upstream: Upstream, name: str, argv: list[str]) -> dic
     at = argv.index("--modality_config_path") + 1
     product_path = argv[at]
     entry = recipes()[name]
-    source = REPO / "inventory" / entry["inventory"] / "modality_configs" / entry["recipe"]["modality_config"]
+    source = REPO / "inventory" / "modality_configs" / entry["inventory"] / entry["recipe"]["modality_config"]
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / source.name
         shutil.copyfile(source, copy)

@@ -17,7 +17,7 @@ from groot_ops.train.modality_config import (
 from tests.modality_cases import CONFIG, EDITS, KEYS, recorded, write_config
 
 REPO = Path(__file__).resolve().parents[3]
-TELEOP = REPO / "inventory" / "production" / "modality_configs" / "g1_teleop_config.py"
+TELEOP = REPO / "inventory" / "modality_configs" / "production" / "g1_teleop_config.py"
 G1_MODALITY = {
     "state": {
         "left_leg": {"start": 0, "end": 6}, "right_leg": {"start": 6, "end": 12},
