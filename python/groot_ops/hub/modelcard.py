@@ -121,7 +121,7 @@ def public_flags(flags: dict[str, Any]) -> dict[str, Any]:
 
 
 def _modality_lines(modality: Any) -> list[str]:
-    """The --modality_config_path file a NEW_EMBODIMENT model was trained with (kept in groot-ops' inventory)."""
+    """The --modality_config_path file a NEW_EMBODIMENT model was trained with (from groot-ops' inventory)."""
     if not isinstance(modality, dict):
         return []
     return [

@@ -128,7 +128,7 @@ def _str_list(path: Path, node: ast.AST) -> tuple[str, ...]:
 
 def _action(path: Path, node: ast.AST) -> ActionSpec:
     if isinstance(node, ast.Dict):
-        items = {ast.literal_eval(k): v for k, v in zip(node.keys, node.values) if k is not None}
+        items = {ast.literal_eval(k): v for k, v in zip(node.keys, node.values, strict=True) if k is not None}
     elif _callee(node) == "ActionConfig" and isinstance(node, ast.Call):
         items = {kw.arg: kw.value for kw in node.keywords if kw.arg}
     else:
@@ -229,7 +229,7 @@ def parse_modality_config(path: str | Path) -> ModalityConfigFile:
     if name not in dicts:
         raise ConfigError(f"{_where(path, call)}: registers {name}, which is not a module-level dict literal")
     modalities: dict[str, ModalitySpec] = {}
-    for key_node, value in zip(dicts[name].keys, dicts[name].values):
+    for key_node, value in zip(dicts[name].keys, dicts[name].values, strict=True):
         if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
             raise _unreadable(path, value, "a modality name")
         modalities[key_node.value] = _modality(path, key_node.value, value)
@@ -358,7 +358,7 @@ def _relative_problems(
     if not action or not action.actions or not state:
         return []
     problems = []
-    for key, spec in zip(action.keys, action.actions):
+    for key, spec in zip(action.keys, action.actions, strict=False):
         if spec.rep != "RELATIVE":
             continue
         state_key = spec.state_key or key
@@ -389,7 +389,7 @@ def _relative_problems(
 def check_modality_config(
     config_path: str | Path, dataset_dir: str | Path, *, embodiment_tag: str = "NEW_EMBODIMENT"
 ) -> dict[str, Any]:
-    """Parse and check; raise :class:`InputError` with the first problem as its one line (all in ``problems``)."""
+    """Parse and check; raise :class:`InputError` whose line is the first problem (all in ``problems``)."""
     config = parse_modality_config(config_path)
     problems = check_against_dataset(config, dataset_dir, embodiment_tag=embodiment_tag)
     if problems:

@@ -43,7 +43,8 @@ def _video(configs: dict[str, ModalityConfig], modality: dict) -> None:
         if missing:
             raise ValueError(
                 f"Video modality_keys {sorted(missing)} in modality_config not found in modality.json. "
-                f"modality_config expects: {sorted(config_keys)}, modality.json defines: {sorted(meta_keys)}. "
+                f"modality_config expects: {sorted(config_keys)}, "
+                f"modality.json defines: {sorted(meta_keys)}. "
                 "Please ensure modality.json and your modality_config use the same video key names."
             )
 
