@@ -14,31 +14,32 @@ from tests.ansible_helpers import REPO_ROOT
 
 ROLE = REPO_ROOT / "roles" / "groot_server"
 DEPLOY_ID = "<revision>"
-MODULE = "community.docker.docker_container"
+# The container's command is the deploy plan's (groot_ops.deploy.server_command), built from the options
+# the role passes to this module.
+MODULE = "groot_server_state"
 
 
-def _container_command() -> str:
+def _server_options() -> dict[str, Any]:
     for path in sorted((ROLE / "tasks").glob("*.yml")):
         for task in yaml.safe_load(path.read_text()) or []:
-            if isinstance(task, dict) and MODULE in task and "command" in task[MODULE]:
-                return task[MODULE]["command"]
-    raise AssertionError(f"no {MODULE} task with a command under {ROLE / 'tasks'}")
+            if isinstance(task, dict) and "server" in (task.get(MODULE) or {}):
+                return task[MODULE]["server"]
+    raise AssertionError(f"no {MODULE} task with server options under {ROLE / 'tasks'}")
 
 
 def rendered_server_command(**overrides: Any) -> list[str]:
-    """The container's argv with the role's defaults (and ``overrides``), as Ansible templates it."""
+    """The container's argv with the role's defaults (and ``overrides``), as the role's deploy plan makes it."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 
+    from groot_ops.deploy import server_command
+
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in defaults.items()}
-    variables.update(groot_server_deploy_id=DEPLOY_ID, **overrides)
-    rendered = Templar(loader=DataLoader(), variables=variables).template(
-        trust_as_template(_container_command())
-    )
-    if not isinstance(rendered, list):
-        raise AssertionError(f"the role's command renders to {type(rendered).__name__}, not an argv list")
-    return [str(part) for part in rendered]
+    variables.update(overrides)
+    options = {k: trust_as_template(v) if isinstance(v, str) else v for k, v in _server_options().items()}
+    server = Templar(loader=DataLoader(), variables=variables).template(options)
+    return server_command(DEPLOY_ID, server)
 
 
 def server_argv(command: list[str]) -> list[str]:

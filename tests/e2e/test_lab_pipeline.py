@@ -185,7 +185,7 @@ def test_deploy_faults_on_the_lab(lab: dict[str, Any], tmp_path: Path) -> None:
 
     from huggingface_hub import HfApi
 
-    from tests.hub_server.seed import classic_lfs
+    from groot_ops.lab.hubseed import classic_lfs
 
     recipe = _recipes()[RECIPE]
     serving = _serving_revision()

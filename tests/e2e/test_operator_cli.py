@@ -78,7 +78,9 @@ def test_plan_on_a_fresh_lab_lists_the_work_and_changes_nothing(lab: dict[str, A
     assert not result["failures"]
     lines = [entry["plan"] for entry in result["plan"]]
     text = "\n".join(lines)
-    assert re.search(r"preflight: ok; disk budget [\d.]+ MB vs [\d.]+ GB free -> fits", text), text
+    assert re.search(
+        r"preflight: ok; disk budget [\d.]+ [KMGT]?i?B vs [\d.]+ [KMGT]?i?B free -> fits", text
+    ), text
     assert "container lab-ws-dm-workstation: create or recreate" in text
     # Revisions resolved to the commits the lab Hub holds, from the controller (no trainer yet).
     for repo_id, sha in lab["hub"]["datasets"].items():

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from groot_ops.data.synth import synth_raw_dataset
-from tests.hub_server.seed import seed_folder
+from groot_ops.lab.hubseed import seed_folder
 from tests.hub_server.server import HubServer
 
 REPO = Path(__file__).resolve().parents[2]

@@ -38,6 +38,7 @@ import yaml
 
 from groot_ops.atomic import write_bytes, write_text
 from groot_ops.errors import InputError
+from groot_ops.units import binary_size
 
 SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 TOKEN_RE = re.compile(r"(hf_[A-Za-z0-9]{8,}|api_[A-Za-z0-9]{16,}|Bearer\s)")
@@ -130,14 +131,6 @@ def _modality_lines(modality: Any) -> list[str]:
     ]
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} B"  # pragma: no cover
-
-
 def render_model_card(provenance: dict[str, Any]) -> str:
     """The card text; deterministic for the same provenance, so re-runs upload nothing."""
     validate_provenance(provenance)
@@ -206,7 +199,8 @@ def render_model_card(provenance: dict[str, Any]) -> str:
         lines += ["## Loss curve", "", f"![training loss]({p['loss_curve']})", ""]
     lines += ["## Files", "", "| file | size |", "|---|---|"]
     lines += [
-        f"| `{f['path']}` | {_size(int(f['size']))} |" for f in sorted(p["files"], key=lambda f: f["path"])
+        f"| `{f['path']}` | {binary_size(int(f['size']))} |"
+        for f in sorted(p["files"], key=lambda f: f["path"])
     ]
     return "\n".join(lines) + "\n"
 

@@ -8,17 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from groot_ops.runner.events import EventRecorder
-
-
-def _size(num: Any) -> str:
-    if not isinstance(num, (int, float)):
-        return "?"
-    value = float(num)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TB"
+from groot_ops.units import binary_size
 
 
 def _preflight_line(res: dict[str, Any]) -> str:
@@ -32,7 +22,7 @@ def _preflight_line(res: dict[str, Any]) -> str:
     )
     need = (res.get("budget") or {}).get("total_bytes")
     fits = all(c.get("ok") for c in disk)
-    return f"preflight: {verdict}; disk budget {_size(need)} vs {_size(free)} free -> " + (
+    return f"preflight: {verdict}; disk budget {binary_size(need)} vs {binary_size(free)} free -> " + (
         "fits" if fits else "DOES NOT FIT"
     )
 
@@ -48,7 +38,8 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
         what = "fetch" if changed else "up to date"
         return (
             f"dataset {res.get('repo_id', '?')} @ {res.get('revision', '?')} -> {res.get('sha', '?')}: "
-            f"{what}" + (f" ({res.get('files', '?')} files, {_size(res.get('bytes'))})" if changed else "")
+            f"{what}"
+            + (f" ({res.get('files', '?')} files, {binary_size(res.get('bytes'))})" if changed else "")
         )
     if name == "groot_convert":
         return f"convert -> {res.get('output', '?')}: {'convert' if changed else 'up to date'}"

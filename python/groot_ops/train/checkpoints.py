@@ -181,17 +181,6 @@ def quarantine_incomplete(
     return moved
 
 
-def directory_bytes(path: str | os.PathLike[str]) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                continue
-    return total
-
-
 def weights_bytes(checkpoint_dir: str | os.PathLike[str]) -> int:
     """Bytes of the weights and model config: what ``trainer.save_model()`` writes again at the end."""
     ckpt = Path(checkpoint_dir)

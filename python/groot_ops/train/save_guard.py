@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from groot_ops.disk.usage import allocated_bytes
 from groot_ops.train import checkpoints
 from groot_ops.train.logparse import Progress
 from groot_ops.train.spec import TrainSpec
@@ -50,7 +51,7 @@ class SaveGuard:
 
                 learned = learned_checkpoint_bytes(self.spec.checkpoint_dir)
             except ImportError:
-                learned = checkpoints.directory_bytes(latest)
+                learned = allocated_bytes([latest])
         size = learned or self.spec.checkpoint_bytes
         how = f"checkpoint {size}" + (" (learned)" if learned else " (configured)")
         if upcoming == self.spec.max_steps:
@@ -112,7 +113,7 @@ class SaveGuard:
             self.note(f"disk guard unavailable ({exc}); retrying without cleanup")
             return
         latest = checkpoints.latest_complete(self.spec.checkpoint_dir, checkpoints.RESUMABLE)
-        need = checkpoints.directory_bytes(latest) if latest else self.spec.checkpoint_bytes
+        need = allocated_bytes([latest]) if latest else self.spec.checkpoint_bytes
         try:
             report = policy.run_policy(self.spec.disk_guard, need_bytes=need)
             self.note(f"disk guard freed {report.get('freed_bytes')} bytes (ok={report.get('ok')})")

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _size(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover
+from groot_ops.units import binary_size
 
 
 def progress_line(status: dict[str, Any]) -> str:
@@ -44,7 +38,7 @@ def progress_line(status: dict[str, Any]) -> str:
     if status.get("last_checkpoint"):
         parts.append(f"last checkpoint {str(status['last_checkpoint']).rstrip('/').rsplit('/', 1)[-1]}")
     if free is not None:
-        parts.append(f"disk free {_size(free)}")
+        parts.append(f"disk free {binary_size(free)}")
     line = ", ".join(parts)
     failure = status.get("failure")
     if isinstance(failure, dict) and state.startswith("failed:"):

@@ -154,4 +154,7 @@ def record(upstream: Upstream, out_dir: Path) -> list[Path]:
             out_dir / "parse-spellings.json", {k: {"argv": v, **cases[k]} for k, v in SPELLING_ARGVS.items()}
         )
     )
-    return written + _record_runs(upstream, out_dir)
+    helped = upstream.run("train_help.py", "--base_model_path", "x", "--help")
+    help_file = out_dir / "help.txt"
+    help_file.write_text(helped.stdout)
+    return [*written, help_file, *_record_runs(upstream, out_dir)]

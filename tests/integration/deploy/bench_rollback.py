@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from groot_ops.lab.hubseed import classic_lfs
 from tests.ansible_helpers import REPO_ROOT, run_playbook, write_local_inventory
-from tests.hub_server.seed import classic_lfs
 from tests.hub_server.server import HubServer
 from tests.standins.model_fixture import write_model_dir
 

@@ -58,7 +58,7 @@ def image() -> str:
 def site(tmp_path: Path, image: str, hub: HubHandle):  # noqa: F811
     from huggingface_hub import HfApi
 
-    from tests.hub_server.seed import classic_lfs
+    from groot_ops.lab.hubseed import classic_lfs
 
     api = HfApi(endpoint=hub.url, token=hub.token)
     api.create_repo(REPO, private=True)

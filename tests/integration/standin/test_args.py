@@ -69,3 +69,17 @@ def test_errors_are_tyros(name: str, capsys: pytest.CaptureFixture[str]) -> None
         parse_args(case["argv"])
     assert exc.value.code == case["exit_code"] == 2
     assert panel(capsys.readouterr().err) == panel(case["output"])
+
+
+def test_help_exits_0_like_tyro_and_names_every_field(capsys: pytest.CaptureFixture[str]) -> None:
+    # Recorded: tyro.cli(FinetuneConfig) with --help among other flags (help.txt); groot_env runs it.
+    upstream = (FIXTURES / "help.txt").read_text()
+    assert upstream.startswith("usage: launch_finetune.py [-h] [OPTIONS]")
+    with pytest.raises(SystemExit) as exited:
+        parse_args(["--base_model_path", "x", "--help"])
+    assert exited.value.code == 0
+    ours = capsys.readouterr().out
+    assert ours.splitlines()[0] == upstream.splitlines()[0]
+    for field in dataclasses.fields(FinetuneConfig):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in upstream and flag in ours, flag

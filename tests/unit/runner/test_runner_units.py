@@ -171,7 +171,7 @@ def test_plan_describe_phrases_module_results() -> None:
                 "bytes": 2048,
             },
         )
-        == "dataset org/ds @ main -> abc: fetch (3 files, 2.0 KB)"
+        == "dataset org/ds @ main -> abc: fetch (3 files, 2.0 KiB)"
     )
     resume = {"changed": True, "action": "resume", "resume_step": 20, "status": {"max_steps": 40}}
     assert describe("groot_train", "t", resume) == "training: resume from step 20 to 40"
@@ -266,7 +266,7 @@ def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) 
     ok("c", "Some | debug", "ansible.builtin.debug", {"msg": "not plan-worthy"})
     recorder.close()
     assert [line["plan"] for line in plan_lines(recorder)] == [
-        "preflight: REFUSED (disk:datasets); disk budget 2.0 GB vs 1.0 GB free -> DOES NOT FIT",
+        "preflight: REFUSED (disk:datasets); disk budget 2.0 GiB vs 1.0 GiB free -> DOES NOT FIT",
         "container c does not exist yet",
         "a: org/a@main -> 1234, would fetch",
         "b: org/b@v1 -> 5678, up to date",

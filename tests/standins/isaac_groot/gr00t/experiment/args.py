@@ -147,10 +147,29 @@ def parse(argv: Sequence[str]) -> FinetuneConfig:
     return FinetuneConfig(**values)  # type: ignore[arg-type]
 
 
+def helptext() -> str:
+    """What ``--help`` prints: usage and one line per field (tyro's layout is richer; its exit code is 0)."""
+    lines = [
+        "usage: launch_finetune.py [-h] [OPTIONS]",
+        "",
+        "options:",
+        "  -h, --help  show this help message and exit",
+    ]
+    for name, kind in _field_types().items():
+        lines.append(f"  {_kebab(name)} {kind.upper().replace(' | NONE', '|None')}")
+    return "\n".join(lines) + "\n"
+
+
 def parse_args(argv: Sequence[str] | None = None) -> FinetuneConfig:
     """Parse ``argv`` (default ``sys.argv[1:]``); on error print tyro's panel to stderr and exit 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    # tyro.cli: -h/--help anywhere prints the help to stdout and exits 0 (the env check runs it).
+    if "-h" in args or "--help" in args:
+        sys.stdout.write(helptext())
+        sys.stdout.flush()
+        raise SystemExit(0)
     try:
-        return parse(sys.argv[1:] if argv is None else argv)
+        return parse(args)
     except ParseError as exc:
         sys.stderr.write(_panel(exc.title, exc.message))
         sys.stderr.flush()
