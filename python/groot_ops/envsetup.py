@@ -131,6 +131,12 @@ def sha256_file(path: str) -> str:
     return digest.hexdigest()
 
 
+def _package_key(package: str) -> str:
+    _dist, path, requirement = wheel_requirement(package)
+    extras = requirement.split(" @ ", 1)[0].partition("[")[2]
+    return Path(path).name + (f"[{extras}" if extras else "")
+
+
 def wheel_requirement(package: str) -> tuple[str, str, str]:
     """``(distribution, path, requirement)`` of a local wheel, the requirement as PEP 508 direct reference."""
     match = _WHEEL.match(package)
@@ -247,9 +253,8 @@ def desired_state(spec: EnvSpec, *, check: bool = False) -> dict[str, Any]:
         "project": spec.project,
         "project_commit": spec.project_commit,
         "project_files": project_files(spec.project, check=check),
-        "packages": {
-            Path(wheel_requirement(p)[1]).name: digest(wheel_requirement(p)[1]) for p in spec.packages
-        },
+        # Keyed by file name and extras: another extras set installs other dependencies.
+        "packages": {_package_key(p): digest(wheel_requirement(p)[1]) for p in spec.packages},
         "requirements": sorted(spec.requirements),
         "index": uv_index_args(spec),
     }

@@ -28,7 +28,7 @@ def _server_options() -> dict[str, Any]:
 
 
 def rendered_server_command(**overrides: Any) -> list[str]:
-    """The container's argv with the role's defaults (and ``overrides``), as the role's deploy plan makes it."""
+    """The container's argv with the role's defaults (and ``overrides``), as the deploy plan makes it."""
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar, trust_as_template
 

@@ -163,9 +163,9 @@ ADVICE: dict[str, str] = {
     ),
     "data": "the trainer rejected the dataset: re-run the datasets stage (convert, stats, validate).",
     "diverged": (
-        "the loss or the gradient norm became NaN/inf: training was stopped before it saved poisoned "
-        "checkpoints. Lower learning_rate (or raise warmup_ratio), check the dataset's stats, then re-run: "
-        "it resumes from the last checkpoint before the divergence."
+        "the loss or the gradient norm became NaN/inf: training was stopped, and any checkpoint saved after "
+        "the divergence was quarantined. Lower learning_rate (or raise warmup_ratio), check the dataset's "
+        "stats, then re-run: it resumes from the last checkpoint before the divergence."
     ),
     "assertion": "an assertion inside Isaac-GR00T failed; its text is above, train.log has the traceback.",
     "unknown": "see the log tail in train.log.",
@@ -242,10 +242,13 @@ def classify(exit_code: int | None, log_tail: str, *, oom_kills: str | None = No
             False,
             exit_code,
         )
-    last = next((_clean(line).strip() for line in reversed(_trainer_lines(lines)) if line.strip()), "")
+    said = (_TQDM_FRAME.sub("", _clean(line)).strip() for line in reversed(_trainer_lines(lines)))
+    last = next((line for line in said if line), "")
     return Failure("unknown", last or f"exit code {exit_code}", ADVICE["unknown"], False, exit_code)
 
 
+# A tqdm frame ends in \r, not \n: whatever the trainer prints next shares its line ("50%|##  | 20/40 [..]X").
+_TQDM_FRAME = re.compile(r"^.*?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^\]]*\]")
 _TORCHRUN_FAILED = re.compile(r"torch/distributed/elastic/multiprocessing/api\.py:\d+\] failed \(exitcode")
 
 

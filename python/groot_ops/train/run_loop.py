@@ -221,8 +221,9 @@ class RunLoop:
             stop, verdict = self.guard.stop, self.guard.stop["verdict"]
             return Failure(
                 "disk",
-                f"stopped before checkpoint-{stop['next_checkpoint']}: the disk guard could not free "
-                f"{stop['need_bytes']} bytes ({verdict.get('message', verdict)})",
+                # The verdict carries the real numbers (need with margin, free after reclaiming).
+                f"stopped before checkpoint-{stop['next_checkpoint']}: not enough disk for it "
+                f"({verdict.get('message', verdict)})",
                 "free disk space or lower save_total_limit, then re-run: training resumes",
                 False,
                 code,

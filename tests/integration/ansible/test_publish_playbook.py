@@ -215,7 +215,9 @@ def test_publish_without_a_complete_checkpoint_fails_naming_the_output_dir(publi
     result = _run(publish_setup)
     assert result.rc != 0 and result.failed(HOST) == 1, result.describe()
     flat = " ".join(result.stdout.split())
-    assert f"no complete checkpoint-N directory to export (file {output})" in flat, result.describe()
+    assert f"no complete (servable) checkpoint-N directory to export (file {output})" in flat, (
+        result.describe()
+    )
     assert "NoneType" not in result.output, result.describe()
     assert publish_setup["hub"].token not in result.output
     assert not (publish_setup["workspace"] / "exports").exists()

@@ -23,6 +23,7 @@ import pytest
 
 from groot_ops.train import checkpoints
 from groot_ops.train import control as supervisor
+from tests.integration.train.conftest import build_groot_dataset
 from tests.unit.disk.builders import age, commit, hf_repo, write_file
 
 pytestmark = pytest.mark.timeout(240)
@@ -37,15 +38,11 @@ BASE = "nvidia/GR00T-N1.6-3B"
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from groot_ops.data.convert import convert_dataset
-    from groot_ops.data.stats import compute_stats
-    from groot_ops.data.synth import synth_raw_dataset
+    return build_groot_dataset(tmp_path_factory.mktemp("disk-data"), seed=7)
 
-    root = tmp_path_factory.mktemp("disk-data")
-    synth_raw_dataset(root / "raw", episodes=3, min_len=40, max_len=50, seed=7)
-    convert_dataset(root / "raw", root / "groot")
-    compute_stats(root / "groot")
-    return root / "groot"
+
+class CannotMount(RuntimeError):
+    """This machine does not let us mount a tmpfs (not root, or no CAP_SYS_ADMIN)."""
 
 
 class SmallDisk:
@@ -60,9 +57,7 @@ class SmallDisk:
             text=True,
         )
         if proc.returncode != 0:
-            reason = f"cannot mount a small tmpfs here ({proc.stderr.strip() or proc.returncode})"
-            print(reason)
-            pytest.skip(reason)
+            raise CannotMount(f"cannot mount a small tmpfs here ({proc.stderr.strip() or proc.returncode})")
         self.runs_root = tmp_path / "runs"
 
     def grow(self, mib: int) -> None:
@@ -84,12 +79,16 @@ class SmallDisk:
 
 @pytest.fixture
 def disk(tmp_path: Path) -> Iterator[SmallDisk]:
-    small = SmallDisk(tmp_path)
+    try:
+        small = SmallDisk(tmp_path)
+    except CannotMount as exc:
+        print(exc)
+        pytest.skip(str(exc))
     yield small
     small.close()
 
 
-def _spec(disk: SmallDisk, dataset: Path) -> dict[str, Any]:
+def disk_spec(disk: SmallDisk, dataset: Path) -> dict[str, Any]:
     fs = disk.fs
     shutil.copytree(dataset, fs / "datasets" / "groot" / "towel")
     output_dir = fs / "checkpoints" / "towel"
@@ -129,6 +128,27 @@ def _spec(disk: SmallDisk, dataset: Path) -> dict[str, Any]:
     }
 
 
+def fill_reclaimable_caches(fs: Path) -> Path:
+    """The base model (in use, protected), an unused model, an interrupted download and a pip cache, aged
+    30 days; returns the base model's cache repo. Together they leave no room for three checkpoints."""
+    cache = fs / "hf-cache" / "hub"
+    base = hf_repo(cache, BASE, {commit(1): {"model.safetensors": 3 * MIB}}, {"main": commit(1)})
+    hf_repo(cache, "someone/old-model", {commit(2): {"model.safetensors": 8 * MIB}}, {"main": commit(2)})
+    write_file(cache / "models--someone--old-model" / "blobs" / "f00d.incomplete", 2 * MIB)
+    age(fs / "hf-cache", 30)
+    write_file(fs / "pip" / "http-v2" / "wheel", 6 * MIB)
+    return base
+
+
+def fill_protected_base_model(fs: Path) -> Path:
+    """Only the base model's 20 MiB (protected: the run uses it): nothing the watchdog may reclaim."""
+    base = hf_repo(
+        fs / "hf-cache" / "hub", BASE, {commit(1): {"model.safetensors": 20 * MIB}}, {"main": commit(1)}
+    )
+    age(fs / "hf-cache", 30)
+    return base
+
+
 def _wait_done(spec: dict[str, Any], timeout: float = 150) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     status: dict[str, Any] = {}
@@ -159,14 +179,10 @@ def _free_mib(path: Path) -> float:
 
 
 def test_caches_are_reclaimed_and_training_reaches_max_steps(disk: SmallDisk, dataset: Path) -> None:
-    spec = _spec(disk, dataset)
+    spec = disk_spec(disk, dataset)
     fs = disk.fs
     cache = fs / "hf-cache" / "hub"
-    base = hf_repo(cache, BASE, {commit(1): {"model.safetensors": 3 * MIB}}, {"main": commit(1)})
-    hf_repo(cache, "someone/old-model", {commit(2): {"model.safetensors": 8 * MIB}}, {"main": commit(2)})
-    write_file(cache / "models--someone--old-model" / "blobs" / "f00d.incomplete", 2 * MIB)
-    age(fs / "hf-cache", 30)
-    write_file(fs / "pip" / "http-v2" / "wheel", 6 * MIB)
+    base = fill_reclaimable_caches(fs)
     # Without cleanup this overflows: the trainer holds three checkpoints while it rotates.
     assert _free_mib(fs) * MIB < 3 * 9_100_000
 
@@ -191,12 +207,9 @@ def test_caches_are_reclaimed_and_training_reaches_max_steps(disk: SmallDisk, da
 def test_nothing_reclaimable_stops_cleanly_then_resumes_after_space_is_added(
     disk: SmallDisk, dataset: Path
 ) -> None:
-    spec = _spec(disk, dataset)
+    spec = disk_spec(disk, dataset)
     fs = disk.fs
-    base = hf_repo(
-        fs / "hf-cache" / "hub", BASE, {commit(1): {"model.safetensors": 20 * MIB}}, {"main": commit(1)}
-    )
-    age(fs / "hf-cache", 30)
+    base = fill_protected_base_model(fs)
 
     supervisor.start(spec)
     stopped = _wait_done(spec)

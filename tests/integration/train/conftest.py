@@ -21,19 +21,25 @@ STANDIN = REPO_ROOT / "tests" / "standins" / "isaac_groot"
 LAUNCH = STANDIN / "gr00t" / "experiment" / "launch_finetune.py"
 
 
-@pytest.fixture(scope="session")
-def groot_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def build_groot_dataset(root: Path, *, seed: int = 3) -> Path:
+    """A small converted GR00T dataset with stats under ``root`` (3 episodes of 40-50 frames)."""
     if not LAUNCH.is_file():
-        pytest.fail(f"the Isaac-GR00T stand-in is missing: {LAUNCH}")
+        raise FileNotFoundError(f"the Isaac-GR00T stand-in is missing: {LAUNCH}")
     from groot_ops.data.convert import convert_dataset
     from groot_ops.data.stats import compute_stats
     from groot_ops.data.synth import synth_raw_dataset
 
-    root = tmp_path_factory.mktemp("train-data")
-    synth_raw_dataset(root / "raw", episodes=3, min_len=40, max_len=50, seed=3)
+    synth_raw_dataset(root / "raw", episodes=3, min_len=40, max_len=50, seed=seed)
     convert_dataset(root / "raw", root / "groot")
     compute_stats(root / "groot")
     return root / "groot"
+
+
+@pytest.fixture(scope="session")
+def groot_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not LAUNCH.is_file():
+        pytest.fail(f"the Isaac-GR00T stand-in is missing: {LAUNCH}")
+    return build_groot_dataset(tmp_path_factory.mktemp("train-data"))
 
 
 class Runs:

@@ -155,6 +155,9 @@ def test_a_matching_record_plans_nothing_and_each_input_reinstalls(tmp_path: Pat
     record = envsetup.desired_state(spec)
     current = envsetup.Observed(env_exists=True, python_version="3.10", uv_present=True, state=record)
     assert envsetup.plan(spec, current) == []
+    # Other extras install other dependencies: the same wheel file is not the same install.
+    bare = _spec(project=str(project), packages=[str(wheel)])
+    assert [s["why"] for s in envsetup.plan(bare, current)] == ["changed: packages"]
 
     _wheel(tmp_path / "w", "groot_ops", "VALUE = 2\n")
     assert [s["why"] for s in envsetup.plan(spec, current)] == ["changed: packages"]

@@ -220,3 +220,16 @@ def test_an_unknown_failure_quotes_the_trainer_not_torchrun_or_the_supervisor() 
     failure = classify(1, log)
     assert failure is not None and failure.cls == "unknown"
     assert failure.message == "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights (test knob)"
+
+
+def test_an_unknown_failure_printed_after_a_progress_bar_is_quoted_without_the_bar() -> None:
+    # tqdm's last frame ends in \r, so the trainer's next words share its line in train.log.
+    log = (
+        " 50%|█████     | 20/40 [00:04<00:04,  4.58it/s]\r"
+        " 50%|█████     | 20/40 [00:04<00:04,  4.58it/s]"
+        "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights\n"
+        + TORCHRUN_SUMMARY.format(code=1, traceback="To enable traceback see ...")
+    )
+    failure = classify(1, log)
+    assert failure is not None and failure.cls == "unknown"
+    assert failure.message == "GROOT_STANDIN_CRASH_DURING_SAVE: dying after the weights"
