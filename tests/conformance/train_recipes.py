@@ -55,7 +55,15 @@ def recipe_spec(name: str, entry: dict[str, Any]) -> dict[str, Any]:
         "output_dir": f"{WORKSPACE}/checkpoints/{name}",
         "base_model_path": recipe["base_model"],
         "embodiment_tag": recipe.get("embodiment_tag", "UNITREE_G1"),
-        "flags": dict(recipe.get("training") or {}),
+        "flags": {
+            **dict(recipe.get("training") or {}),
+            # finetune_modality_config_path: the recipe's file, copied under the workspace.
+            **(
+                {"modality_config_path": f"{WORKSPACE}/modality_configs/{name}/{recipe['modality_config']}"}
+                if recipe.get("modality_config")
+                else {}
+            ),
+        },
         "nnodes": nnodes,
         "node_rank": 0,
         "nproc_per_node": int(recipe.get("gpus_per_node", 1)),

@@ -125,6 +125,16 @@ def public_flags(flags: dict[str, Any]) -> dict[str, Any]:
     return {key: clean(value) for key, value in flags.items()}
 
 
+def _modality_lines(modality: Any) -> list[str]:
+    """The --modality_config_path file a NEW_EMBODIMENT model was trained with (from groot-ops' inventory)."""
+    if not isinstance(modality, dict):
+        return []
+    return [
+        f"- Modality config (`--modality_config_path`): `{modality.get('file')}`, "
+        f"sha256 `{modality.get('sha256') or 'not recorded'}`"
+    ]
+
+
 def render_model_card(provenance: dict[str, Any]) -> str:
     """The card text; deterministic for the same provenance, so re-runs upload nothing."""
     validate_provenance(provenance)
@@ -188,6 +198,7 @@ def render_model_card(provenance: dict[str, Any]) -> str:
         f"- Isaac-GR00T: `{p['isaac_groot']['repo']}` at `{p['isaac_groot']['commit']}`",
         f"- groot-ops: `{p['groot_ops_commit']}`"
         + (" (with uncommitted changes)" if p.get("groot_ops_dirty") else ""),
+        *_modality_lines(p.get("modality_config")),
         "",
         "## Training flags",
         "",

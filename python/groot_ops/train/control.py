@@ -53,7 +53,29 @@ def _check_inputs(spec: TrainSpec) -> list[str]:
     if modality and not (Path(modality).is_file() and str(modality).endswith(".py")):
         # launch_finetune.py load_modality_config: an existing .py file, else FileNotFoundError.
         problems.append(f"recipe {spec.recipe}: modality_config_path is not an existing .py file: {modality}")
+    elif modality and info.is_file():
+        problems.extend(_modality_problems(spec, Path(modality)))
+    elif spec.embodiment_tag == "NEW_EMBODIMENT":
+        # gr00t/configs/base_config.py Config.validate: MODALITY_CONFIGS["new_embodiment"] -> KeyError.
+        problems.append(
+            f"recipe {spec.recipe}: embodiment_tag NEW_EMBODIMENT needs a modality config "
+            "(recipe key modality_config; upstream fails with KeyError: 'new_embodiment')"
+        )
     return problems
+
+
+def _modality_problems(spec: TrainSpec, config: Path) -> list[str]:
+    """The modality config against the dataset's meta/modality.json: before torchrun, so before GPU time."""
+    from groot_ops.train.modality_config import check_against_dataset, parse_modality_config
+
+    try:
+        parsed = parse_modality_config(config)
+    except GrootOpsError as exc:
+        return [f"recipe {spec.recipe}: {exc}"]
+    return [
+        f"recipe {spec.recipe}: {line}"
+        for line in check_against_dataset(parsed, spec.dataset_path, embodiment_tag=spec.embodiment_tag)
+    ]
 
 
 def _secret_names(secrets: dict[str, str] | None) -> list[str]:

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.conformance.train_recipes import BAD_ARGVS, SPELLING_ARGVS, recipe_argvs
+from tests.conformance.train_recipes import BAD_ARGVS, REPO, SPELLING_ARGVS, recipe_argvs
 from tests.conformance.upstream import UPSTREAM_SIDE, Upstream
 
 TOPIC = "train"
@@ -109,10 +109,35 @@ def _record_runs(upstream: Upstream, out_dir: Path) -> list[Path]:
     return written
 
 
+def _parse_new_embodiment(upstream: Upstream, name: str, argv: list[str]) -> dict[str, Any]:
+    """A recipe with --modality_config_path, parsed in its own process (upstream's registry takes
+    NEW_EMBODIMENT once) with the path pointing at a copy of the recipe's file, since launch_finetune.py
+    imports it and the product's path (under /workspace) exists only on a training host. The product's
+    path string is put back into ``parsed`` and ``config`` afterwards; nothing else is touched."""
+    import shutil
+
+    from tests.conformance.train_recipes import recipes
+
+    at = argv.index("--modality_config_path") + 1
+    product_path = argv[at]
+    entry = recipes()[name]
+    source = REPO / "inventory" / "modality_configs" / entry["inventory"] / entry["recipe"]["modality_config"]
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / source.name
+        shutil.copyfile(source, copy)
+        result = _parse(upstream, {f"recipe:{name}": [*argv[:at], str(copy), *argv[at + 1 :]]})["cases"]
+    case = result[f"recipe:{name}"]
+    text = json.dumps(case).replace(str(copy), product_path)
+    return json.loads(text)
+
+
 def record(upstream: Upstream, out_dir: Path) -> list[Path]:
     argvs = recipe_argvs()
-    parsed = _parse(upstream, {**{f"recipe:{k}": v for k, v in argvs.items()}, **BAD_ARGVS, **SPELLING_ARGVS})
+    own = {k: v for k, v in argvs.items() if "--modality_config_path" in v}
+    shared = {f"recipe:{k}": v for k, v in argvs.items() if k not in own}
+    parsed = _parse(upstream, {**shared, **BAD_ARGVS, **SPELLING_ARGVS})
     cases = parsed["cases"]
+    cases.update({f"recipe:{k}": _parse_new_embodiment(upstream, k, v) for k, v in own.items()})
     written = [_write_json(out_dir / "fields.json", {k: parsed[k] for k in ("fields", "embodiment_tags")})]
     for name, argv in argvs.items():
         result = cases[f"recipe:{name}"]

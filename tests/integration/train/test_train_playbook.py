@@ -227,3 +227,49 @@ def test_two_trainers_hosts_make_one_two_node_run(tmp_path: Path, groot_dataset:
     ckpt = stage.workspace / "checkpoints" / "it-train" / "checkpoint-20"
     assert (ckpt / "trainer_state.json").is_file()
     assert len(list((ckpt / "global_step20").glob("*optim_states.pt"))) == 2
+
+
+def test_new_embodiment_recipe_copies_its_modality_config_and_refuses_a_mismatch(
+    tmp_path: Path, groot_dataset: Path
+) -> None:
+    import hashlib
+
+    from tests.modality_cases import write_config
+
+    configs = tmp_path / "modality_configs"
+    good = write_config(configs, "match")
+    bad = write_config(configs, "missing_state")
+    shape = {"embodiment_tag": "NEW_EMBODIMENT", "modality_config": good.name}
+    stage = TrainStage(tmp_path / "good", groot_dataset)
+    dirs = {"groot_modality_configs_dir": str(configs)}
+    copied = stage.workspace / "modality_configs" / "it-train" / good.name
+
+    check = stage.run("playbooks/train.yml", check=True, extra_vars=dirs, **shape)
+    assert check.rc == 0, check.describe()
+    flat = " ".join(check.output.split())  # the diff wraps the command line
+    assert f"--modality_config_path {copied}" in flat and not copied.exists()
+
+    first = stage.run("playbooks/train.yml", wait=True, extra_vars=dirs, **shape)
+    assert first.rc == 0, first.describe()
+    assert copied.read_bytes() == good.read_bytes()
+    record = json.loads((stage.workspace / "runs" / "it-train" / "launch.json").read_text())
+    assert record["embodiment_tag"] == "NEW_EMBODIMENT"
+    assert record["modality_config"] == {
+        "path": str(copied),
+        "sha256": hashlib.sha256(good.read_bytes()).hexdigest(),
+    }
+    again = stage.run("playbooks/train.yml", extra_vars=dirs, **shape)
+    assert again.rc == 0 and again.changed() == 0, again.describe()
+
+    # A config naming a key the dataset lacks: one line naming file, key and dataset; nothing launched.
+    other = TrainStage(tmp_path / "bad", groot_dataset)
+    refused = other.run("playbooks/train.yml", extra_vars=dirs, **{**shape, "modality_config": bad.name})
+    assert refused.rc != 0
+    assert (
+        f"recipe it-train: modality config {bad.name}: state key 'neck' not in dataset towel"
+        in refused.output
+    )
+    assert not (other.workspace / "runs" / "it-train" / "launch.json").exists()
+    # A file that is not next to the recipes is refused by the preamble, before any host is touched.
+    missing = other.run("playbooks/train.yml", extra_vars=dirs, **{**shape, "modality_config": "nope.py"})
+    assert missing.rc != 0 and "modality_config nope.py must be a file name" in missing.output

@@ -61,6 +61,9 @@ def test_the_newest_servable_checkpoint_with_the_launch_records_provenance(run: 
     assert prov["modality_config"] == {"file": "modality.py", "sha256": "f" * 64}
     card = render_model_card({**prov, "files": [{"path": "config.json", "size": 10}]})
     assert "d" * 64 in card and "e" * 64 in card and "(with uncommitted changes)" in card
+    # The modality config a NEW_EMBODIMENT model was trained with, by file name and hash (no host path).
+    assert f"- Modality config (`--modality_config_path`): `modality.py`, sha256 `{'f' * 64}`" in card
+    assert "/workspace/cfg" not in card
     assert source(run, step=2)["provenance"]["final_loss"] == 0.9
 
 

@@ -58,7 +58,7 @@ def test_upstream_parses_the_recipe_as_the_recipe_means_it(name: str) -> None:
     assert config["training"]["max_steps"] == spec.max_steps
     assert config["training"]["save_steps"] == spec.save_steps
     assert config["data"]["datasets"] == [
-        {"dataset_paths": [spec.dataset_path], "embodiment_tag": "unitree_g1"}
+        {"dataset_paths": [spec.dataset_path], "embodiment_tag": spec.embodiment_tag.lower()}
     ]
 
 

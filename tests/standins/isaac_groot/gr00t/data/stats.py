@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from gr00t.data.dataset import GrootDataset, load_dataset, read_json
-from gr00t.data.embodiment import ACTION_HORIZON, EMBODIMENT_TAGS, RELATIVE_ACTION_KEYS
+from gr00t.data.embodiment import ACTION_HORIZON
 
 STATS_FILE = "meta/stats.json"
 REL_STATS_FILE = "meta/relative_stats.json"
@@ -88,13 +88,20 @@ def generate_rel_stats(dataset_path: str | Path, embodiment_tag: Any) -> None:
     writes the file again with ``json.dump(..., indent=4)`` (no trailing newline), values unchanged.
     """
     root = Path(dataset_path)
+    from gr00t.configs.data.embodiment_configs import MODALITY_CONFIGS
+    from gr00t.data.types import ActionRepresentation
+
     tag = getattr(embodiment_tag, "value", embodiment_tag)
-    if tag not in EMBODIMENT_TAGS.values():  # MODALITY_CONFIGS[embodiment_tag.value]
-        raise KeyError(tag)
+    action_config = MODALITY_CONFIGS[tag]["action"]  # KeyError for an unregistered tag, as upstream
+    relative_keys = [
+        key
+        for key, spec in zip(action_config.modality_keys, action_config.action_configs or [], strict=False)
+        if spec.rep is ActionRepresentation.RELATIVE
+    ]
     path = root / REL_STATS_FILE
     stats = json.loads(path.read_text()) if path.exists() else {}
     dataset = None
-    for key in sorted(RELATIVE_ACTION_KEYS):
+    for key in sorted(relative_keys):
         if key in stats:
             continue
         if dataset is None:

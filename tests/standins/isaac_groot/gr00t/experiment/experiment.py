@@ -76,20 +76,49 @@ def _load_base_model(base_model_path: str) -> None:
         time.sleep(0.01)
 
 
+def _check_stand_in_limits(modality_configs: dict) -> None:
+    """What the stand-in's tiny model cannot do (not an upstream rule): it trains on the whole UNITREE_G1
+    vectors, so a config must keep the 30-step horizon and relative arms (any subset of groups is fine)."""
+    from gr00t.data.embodiment import ACTION_HORIZON, RELATIVE_ACTION_KEYS
+    from gr00t.data.types import ActionRepresentation
+
+    action = modality_configs["action"]
+    relative = {
+        key
+        for key, spec in zip(action.modality_keys, action.action_configs or [], strict=False)
+        if spec.rep is ActionRepresentation.RELATIVE
+    }
+    if len(action.delta_indices) != ACTION_HORIZON or relative != set(RELATIVE_ACTION_KEYS):
+        raise ValueError(
+            f"groot-ops stand-in: only an action horizon of {ACTION_HORIZON} with RELATIVE "
+            f"{sorted(RELATIVE_ACTION_KEYS)} is implemented"
+        )
+
+
 def _prepare_dataset(config: FinetuneConfig, *, rank: int, barrier):
     from tqdm import tqdm
 
+    from gr00t.configs.data.embodiment_configs import MODALITY_CONFIGS
+    from gr00t.data import modality_check
     from gr00t.data.dataset import load_dataset
 
     dataset_root = Path(config.dataset_path)
+    configs = MODALITY_CONFIGS[config.embodiment_tag.value]
+    new_embodiment = config.embodiment_tag is EmbodimentTag.NEW_EMBODIMENT
     loaded = None
     # gr00t/data/dataset/factory.py DatasetFactory.build: one bar over the dataset specs; inside it rank 0
     # generates missing stats and rewrites meta/relative_stats.json at every launch, then all ranks wait.
     for _spec in tqdm([dataset_root], total=1, desc="Initializing datasets"):
+        if rank == 0 and new_embodiment:
+            # generate_rel_stats(dataset_path, NEW_EMBODIMENT) reads the registered config's RELATIVE keys.
+            modality_check.check_rel_stats_stage(dataset_root, configs)
         loaded = load_dataset(dataset_root)
         if rank == 0:
             _rewrite_stats(loaded, config.embodiment_tag)
         barrier()
+        if new_embodiment:
+            # ShardedSingleStepDataset, get_dataset_statistics and the first step, in that order.
+            modality_check.check_dataset_stages(dataset_root, configs)
     return loaded
 
 
@@ -116,10 +145,14 @@ def run(config: FinetuneConfig) -> None:
             dist.barrier()
 
     setup_logging(rank)
-    if config.embodiment_tag is not EmbodimentTag.UNITREE_G1:
-        raise ValueError(
-            f"groot-ops stand-in: only UNITREE_G1 is implemented, got {config.embodiment_tag.name}"
-        )
+    from gr00t.configs.data.embodiment_configs import MODALITY_CONFIGS
+
+    # gr00t/configs/base_config.py Config.validate: MODALITY_CONFIGS[tag] (KeyError 'new_embodiment' when
+    # no --modality_config_path registered it).
+    modality_configs = MODALITY_CONFIGS[config.embodiment_tag.value]
+    if config.embodiment_tag not in (EmbodimentTag.UNITREE_G1, EmbodimentTag.NEW_EMBODIMENT):
+        raise ValueError(f"groot-ops stand-in: {config.embodiment_tag.name} is not implemented")
+    _check_stand_in_limits(modality_configs)
     # gr00t/experiment/experiment.py run: --experiment_name appends a sub-directory.
     if config.experiment_name is None:
         output_dir = Path(config.output_dir)
