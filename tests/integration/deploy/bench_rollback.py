@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 
 from groot_ops.lab.hubseed import classic_lfs
-from tests.ansible_helpers import REPO_ROOT, run_playbook, write_local_inventory
+from tests.ansible_helpers import run_playbook, write_local_inventory
 from tests.hub_server.server import HubServer
 from tests.standins.model_fixture import write_model_dir
+from tests.standins.server_image import build_standin_server_image
 
 TOKEN = "hf_benchtoken0123456789abcdef"
 CONTAINER = "groot-ops-deploy-bench-server"
@@ -33,8 +34,7 @@ def main() -> int:
     args = parser.parse_args()
     from huggingface_hub import HfApi
 
-    image = subprocess.run(["bash", str(REPO_ROOT / "tests/images/build-groot-server.sh")], check=True,
-                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    image = build_standin_server_image()
     results: dict[str, object] = {}
     with (
         tempfile.TemporaryDirectory(prefix="groot-ops-deploy-bench-") as tmp,
