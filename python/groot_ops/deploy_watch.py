@@ -92,7 +92,9 @@ def _crash(facts: dict[str, Any], baseline: int) -> str | None:
         return f"is crash-looping: exited with code {exit_code}{oom}, Docker is restarting it"
     if facts["restart_count"] > baseline:
         restarts = facts["restart_count"] - baseline
-        return f"crashed and was restarted {restarts} time(s) (last exit code {exit_code}{oom})"
+        # Once Docker has restarted it, the running instance reports exit code 0: quote only a real one.
+        code = f" (last exit code {exit_code}{oom})" if exit_code or oom else ""
+        return f"crashed and was restarted {restarts} time(s){code}"
     if facts["status"] in ("exited", "dead"):
         return f"exited with code {exit_code}{oom}"
     return None

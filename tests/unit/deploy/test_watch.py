@@ -150,3 +150,11 @@ def test_log_streams_are_merged_in_time_order_and_timestamps_parsed() -> None:
     assert merged_log_lines(out, err) == ["one", "two", "three"]
     assert parse_time("0001-01-01T00:00:00Z") is None
     assert parse_time(STARTED) == dt.datetime(2026, 12, 1, 10, 0, 0, 123456, tzinfo=dt.timezone.utc)
+
+
+def test_a_restarted_server_does_not_quote_the_running_instance_s_exit_code_0() -> None:
+    # After Docker restarted it, State.ExitCode is the new, running instance's 0: not the crash's code.
+    docker = FakeDocker([{"restarts": 1}])
+    with pytest.raises(ServerNotReady) as failed:
+        watch(docker, Clock(), restart_count=0)
+    assert "restarted 1 time(s)" in str(failed.value) and "exit code 0" not in str(failed.value)
