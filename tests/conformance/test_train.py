@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.recorders import train as recorder
-from tests.conformance.train_recipes import BAD_ARGVS, SPELLING_ARGVS, panel, recipe_argvs
+from tests.conformance.train_recipes import panel, recipe_argvs
 from tests.conformance.upstream import Upstream
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream" / "train"
@@ -18,8 +18,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "upstream" / "trai
 
 @pytest.fixture(scope="module")
 def parsed(upstream: Upstream) -> dict:
-    cases = {**{f"recipe:{k}": v for k, v in recipe_argvs().items()}, **BAD_ARGVS, **SPELLING_ARGVS}
-    return recorder._parse(upstream, cases)
+    return recorder.parse_all(upstream)
 
 
 def test_fields_are_the_recorded_ones(parsed: dict) -> None:

@@ -72,14 +72,21 @@ def test_lab_hub_serves_seeded_datasets_at_their_commits(lab: dict[str, Any], tm
 
     seeded = lab["hub"]["datasets"]
     assert {d["repo_id"] for r in _recipes().values() for d in r["datasets"]} <= set(seeded)
+    # A dataset may be a sub-folder of its repo (a GR00T-layout one): its meta/ lies there.
+    folders = {
+        d["repo_id"]: f"{d['subfolder']}/"
+        for r in _recipes().values()
+        for d in r["datasets"]
+        if d.get("subfolder")
+    }
     api = HfApi(endpoint=hub.LOCAL_URL, token=PATHS.hub_tokens.read_text().strip())
     for repo_id, commit in seeded.items():
         info = api.dataset_info(repo_id, revision=commit)
         assert info.sha == commit
         files = {s.rfilename for s in info.siblings or []}
-        assert "meta/info.json" in files
+        assert f"{folders.get(repo_id, '')}meta/info.json" in files, f"{repo_id}: {sorted(files)[:10]}"
         assert any(name.endswith(".mp4") for name in files), f"{repo_id}: no videos seeded"
-    one = next(iter(seeded))
+    one = next(repo for repo in seeded if repo not in folders)
     local = snapshot_download(one, repo_type="dataset", revision=seeded[one], endpoint=hub.LOCAL_URL,
                               cache_dir=tmp_path / "cache", token=api.token)  # fmt: skip
     info = json.loads((Path(local) / "meta/info.json").read_text())

@@ -131,13 +131,21 @@ def _parse_new_embodiment(upstream: Upstream, name: str, argv: list[str]) -> dic
     return json.loads(text)
 
 
-def record(upstream: Upstream, out_dir: Path) -> list[Path]:
+def parse_all(upstream: Upstream) -> dict[str, Any]:
+    """Upstream's parse of every recipe's argv and of the spelling and error cases (the recorder and the
+    live test both use this): NEW_EMBODIMENT recipes each in their own process."""
     argvs = recipe_argvs()
     own = {k: v for k, v in argvs.items() if "--modality_config_path" in v}
     shared = {f"recipe:{k}": v for k, v in argvs.items() if k not in own}
     parsed = _parse(upstream, {**shared, **BAD_ARGVS, **SPELLING_ARGVS})
+    parsed["cases"].update({f"recipe:{k}": _parse_new_embodiment(upstream, k, v) for k, v in own.items()})
+    return parsed
+
+
+def record(upstream: Upstream, out_dir: Path) -> list[Path]:
+    argvs = recipe_argvs()
+    parsed = parse_all(upstream)
     cases = parsed["cases"]
-    cases.update({f"recipe:{k}": _parse_new_embodiment(upstream, k, v) for k, v in own.items()})
     written = [_write_json(out_dir / "fields.json", {k: parsed[k] for k in ("fields", "embodiment_tags")})]
     for name, argv in argvs.items():
         result = cases[f"recipe:{name}"]
