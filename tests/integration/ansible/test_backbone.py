@@ -69,7 +69,14 @@ def test_production_inventory_groups_and_connections() -> None:
     assert trainer["ansible_connection"] == "community.docker.docker_api"
     assert trainer["ansible_docker_docker_host"] == "ssh://datamentors@192.168.1.205"
     recipes = trainer["groot_recipes"]
-    assert sorted(recipes) == ["fold-towel", "fold-towel-full", "hospitality-7ds"]
+    assert sorted(recipes) == [
+        "fold-towel",
+        "fold-towel-full",
+        "fold-towel-full-phase2",
+        "hospitality-7ds",
+        "loco-manip",
+        "teleop",
+    ]
     assert len(recipes["hospitality-7ds"]["datasets"]) == 7
     assert recipes["fold-towel"]["training"]["max_steps"] == 6000
     # The real vault is never committed; the example documents it.
@@ -86,7 +93,8 @@ def test_unknown_recipe_on_production_fails_before_any_host(tmp_path: Path) -> N
     )
     assert result.rc != 0
     assert (
-        "Unknown recipe nope. Known recipes: fold-towel, fold-towel-full, hospitality-7ds." in result.stdout
+        "Unknown recipe nope. Known recipes: fold-towel, fold-towel-full, fold-towel-full-phase2, "
+        "hospitality-7ds, loco-manip, teleop." in result.stdout
     )
     assert set(result.recap) == {"localhost"}
 
