@@ -372,6 +372,7 @@ def test_launch_record_is_fixed_at_launch_and_a_changed_dataset_is_reported(
     assert set(launch) == {
         "recipe", "launched_at", "groot_ops_commit", "groot_ops_dirty", "isaac_groot_commit", "base_model",
         "embodiment_tag", "datasets", "data_fingerprint", "stats_fingerprint", "flags", "modality_config",
+        "warm_start",
     }  # fmt: skip
     assert launch["datasets"] == [pinned]
     assert launch["base_model"] == {"id": "nvidia/GR00T-N1.6-3B", "revision": "b" * 40}
@@ -382,7 +383,7 @@ def test_launch_record_is_fixed_at_launch_and_a_changed_dataset_is_reported(
     )
     assert launch["flags"]["max_steps"] == 20 and launch["flags"]["num_gpus"] == 1
     assert launch["flags"]["tune_projector"] is True  # upstream's default, recorded as effective
-    assert launch["modality_config"] is None
+    assert launch["modality_config"] is None and launch["warm_start"] is None
     assert runs.status(spec)["trained_on_older_data"] is False
 
     # The dataset changes after the run finished: never silently "up to date".
