@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 from pathlib import Path
@@ -107,8 +108,12 @@ def test_launch_status_advances_and_finishes_then_noop(runs: Runs) -> None:
 
 
 def test_kill9_then_crash_during_save_then_resume_matches_uninterrupted(runs: Runs) -> None:
-    # The uninterrupted reference trains alongside (another workstation: its own runs root and lock).
-    reference = runs.spec("ref", runs_root="runs-ref")
+    # The uninterrupted reference trains alongside (another workstation: its own runs root, lock and
+    # dataset copy; each launch rewrites meta/relative_stats.json in place, as upstream does, so two
+    # runs on one dataset directory can read each other's half-written file).
+    own_data = runs.workspace / "ref-dataset"
+    shutil.copytree(runs.dataset, own_data)
+    reference = runs.spec("ref", runs_root="runs-ref", dataset_path=str(own_data))
     runs.start(reference)
     spec = runs.spec("lab-b", env={"GROOT_STANDIN_STEP_SLEEP_S": "0.25"})
     runs.start(spec)
