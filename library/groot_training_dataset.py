@@ -66,7 +66,7 @@ options:
     type: str
     default: ""
   modality_config_text:
-    description: The file's content (it lives on the controller); without it the file is read at O(modality_config).
+    description: The file's content (it lives on the controller); without it O(modality_config) is read.
     type: str
 attributes:
   check_mode:

@@ -44,7 +44,9 @@ def make_raw(path: Path, *, version: str = "v2.1", seed: int = 0, **kwargs: obje
 # A GR00T-layout NEW_EMBODIMENT dataset shaped like GR00T-Teleop-G1's g1-pick-apple (7-wide Dex3 hands) and
 # the production recipe teleop's modality config (RELATIVE arms, horizon 16).
 TELEOP_LENGTHS = (1200, 1350, 1500)
-TELEOP_CONFIG = Path(__file__).resolve().parents[1] / "inventory/modality_configs/production/g1_teleop_config.py"
+TELEOP_CONFIG = (
+    Path(__file__).resolve().parents[1] / "inventory/modality_configs/production/g1_teleop_config.py"
+)
 
 
 def teleop_dataset(path: Path) -> Path:

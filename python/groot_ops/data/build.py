@@ -276,7 +276,7 @@ def _modality_config(
 def _check_config(
     recipe: str, config: ModalityConfigFile, training_dir: str, embodiment_tag: str
 ) -> RelativeSpec:
-    """The modality config against the training dataset, then its relative-stats keys (StepError on either)."""
+    """The modality config against the training dataset, then its relative-stats keys (StepError on any)."""
     from groot_ops.data.relative import config_spec
     from groot_ops.train.modality_config import check_against_dataset
 

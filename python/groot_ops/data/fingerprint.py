@@ -166,10 +166,16 @@ def stats_problems(
     if recorded.get("horizon") != horizon:
         problems.append(f"stats were computed for horizon {recorded.get('horizon')}, expected {horizon}")
     if recorded.get("relative") != relative:
-        wanted = (relative or {}).get("config") or "UNITREE_G1"
-        got = (recorded.get("relative") or {}).get("config") or "UNITREE_G1"
-        what = f"other relative keys of {got}" if got == wanted else f"the relative keys of {got}"
-        problems.append(f"stats were computed for {what}, expected those of {wanted}")
+
+        def keys(spec: Any) -> str:
+            if not spec:
+                return "left_arm, right_arm (UNITREE_G1)"
+            return ", ".join(spec.get("keys") or {}) or "none"
+
+        problems.append(
+            f"stats were computed for relative keys {keys(recorded.get('relative'))}, expected "
+            f"{keys(relative)}"
+        )
     if recorded.get("algorithm") != STATS_ALGORITHM:
         problems.append("stats were computed by another stats algorithm version")
     if recorded.get("files") != current["files"]:

@@ -60,19 +60,22 @@ class RelativeSpec:
     def record(self) -> dict[str, Any] | None:
         """What ``meta/groot_ops.json`` records so that other keys or slices make the stats stale.
 
-        None for UNITREE_G1: its record stays as it always was (horizon alone).
+        None for UNITREE_G1's keys, whoever asks for them (a NEW_EMBODIMENT config with relative arms over 30
+        steps on a UNITREE_G1-layout dataset, as recipe lab-teleop, computes the very same numbers): that
+        record stays as it always was (horizon alone), and recipes sharing a dataset share its stats.
         """
-        if self.config is None:
+        keys = self._keys()
+        if self.config is None or (self.horizon == schema.ACTION_HORIZON and keys == _UNITREE_G1_KEYS):
             return None
+        return {"keys": keys}
+
+    def _keys(self) -> dict[str, Any]:
         return {
-            "config": self.config,
-            "keys": {
-                g.name: {
-                    "state": [g.state_key, g.state_column, g.state.start, g.state.stop],
-                    "action": [g.action_column, g.action.start, g.action.stop],
-                }
-                for g in self.groups
-            },
+            g.name: {
+                "state": [g.state_key, g.state_column, g.state.start, g.state.stop],
+                "action": [g.action_column, g.action.start, g.action.stop],
+            }
+            for g in self.groups
         }
 
     def columns(self) -> set[str]:
@@ -159,8 +162,25 @@ def config_spec(config: ModalityConfigFile, root: Path) -> RelativeSpec:
         action_column, action_slice = _group(modality, "action", key, path)
         if state_slice.stop - state_slice.start != action_slice.stop - action_slice.start:
             raise InputError(
-                f"modality config {name}: RELATIVE action key '{key}' and state '{state_key}' differ in width",
+                f"modality config {name}: RELATIVE action key '{key}' and state '{state_key}' differ in "
+                "width",
                 path=str(path),
             )
         groups.append(RelativeGroup(key, state_key, state_column, state_slice, action_column, action_slice))
     return RelativeSpec(horizon, tuple(groups), name)
+
+
+_UNITREE_G1_KEYS = RelativeSpec(
+    schema.ACTION_HORIZON,
+    tuple(
+        RelativeGroup(
+            name,
+            name,
+            schema.STATE_KEY,
+            schema.group_slice(schema.STATE_GROUPS, name),
+            schema.ACTION_KEY,
+            schema.group_slice(schema.ACTION_GROUPS, name),
+        )
+        for name in schema.RELATIVE_GROUPS
+    ),
+)._keys()

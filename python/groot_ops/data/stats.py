@@ -194,7 +194,9 @@ class _Passes:
         self.batches = _batches(plan.episodes)
         self.scratch = scratch.fileno()
         self.row_bytes = 4 * sum(plan.features.values())
-        total_columns = sum(plan.features.values()) + sum(g.width for g in plan.groups.values()) * plan.horizon
+        total_columns = (
+            sum(plan.features.values()) + sum(g.width for g in plan.groups.values()) * plan.horizon
+        )
 
         def budget(width: int) -> int:
             return max(1 << 12, KEEP_BUDGET * width // total_columns)

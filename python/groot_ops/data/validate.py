@@ -5,8 +5,9 @@ UNITREE_G1 datasets are held to that embodiment's widths and groups (:mod:`groot
 tag (NEW_EMBODIMENT) to the rules every GR00T-layout dataset must meet (each modality.json group inside a
 float feature of info.json, each video key's feature and files) plus the recipe's modality config checked
 against ``meta/modality.json`` (:mod:`groot_ops.train.modality_config`) and relative stats for its RELATIVE
-keys (:mod:`groot_ops.data.relative`). Video frame counts and timing (presentation times strictly increasing on the 1/fps grid, duration =
-frames / fps) come from the MP4 box tree, so validating a 310k-frame dataset decodes nothing.
+keys (:mod:`groot_ops.data.relative`). Video frame counts and timing (presentation times strictly
+increasing on the 1/fps grid, duration = frames / fps) come from the MP4 box tree, so validating a
+310k-frame dataset decodes nothing.
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ class _Validator:
                 # lerobot_episode_loader.py _load_video_data: the original key must be an info.json feature.
                 self.add(f"video {key} reads {column}, not a feature of info.json", path, f"video.{key}")
         assert self.config is not None
-        for message in check_against_dataset(self.config, self.root, embodiment_tag=self.config.embodiment_tag):
+        for message in check_against_dataset(
+            self.config, self.root, embodiment_tag=self.config.embodiment_tag
+        ):
             self.add(message, self.config.path)
 
     def check_episodes(self) -> None:
@@ -321,7 +324,9 @@ class _Validator:
                 for key in STAT_KEYS:
                     shape = np.shape(entry.get(key)) if entry.get(key) is not None else None
                     if shape != expected:
-                        self.add(f"relative stats {key!r} shape {shape}, expected {expected}", path, group.name)
+                        self.add(
+                            f"relative stats {key!r} shape {shape}, expected {expected}", path, group.name
+                        )
             if spec.config is not None:
                 # Upstream skips every key the file already holds: a stale extra key would be trained with.
                 for name in sorted(set(rel) - {g.name for g in spec.groups}):

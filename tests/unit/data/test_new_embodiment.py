@@ -26,7 +26,9 @@ HORIZON = 16
 
 @pytest.fixture(scope="module")
 def teleop_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return Path(synth_groot_dataset(tmp_path_factory.mktemp("hub") / "g1-pick-apple", lengths=LENGTHS)["output"])
+    return Path(
+        synth_groot_dataset(tmp_path_factory.mktemp("hub") / "g1-pick-apple", lengths=LENGTHS)["output"]
+    )
 
 
 def _items(src: Path, root: Path) -> list[dict[str, str]]:
@@ -81,7 +83,9 @@ def _naive(root: Path, relative_keys: tuple[str, ...]) -> tuple[dict, dict]:
             state = np.array(table.column("observation.state").to_pylist(), dtype=np.float32)
             action = np.array(table.column("action").to_pylist(), dtype=np.float32)
             for t in range(len(state) - HORIZON + 1):
-                chunks.append(action[t : t + HORIZON, a["start"] : a["end"]] - state[t, s["start"] : s["end"]])
+                chunks.append(
+                    action[t : t + HORIZON, a["start"] : a["end"]] - state[t, s["start"] : s["end"]]
+                )
         c = np.stack(chunks)
         q = np.quantile(c, [0.01, 0.99], axis=0)
         relative[key] = {
@@ -153,7 +157,10 @@ def test_another_config_makes_the_stats_stale(teleop_src: Path, tmp_path: Path) 
     assert result["stats"]["changed"] and not result["stats"]["fresh_before"]
     _assert_stats(dataset, ("left_arm", "left_hand", "right_arm", "right_hand"))
     # The UNITREE_G1 view of the same dataset calls these stats stale (other relative keys).
-    assert any("relative keys of g1_teleop_hands.py" in p for p in stats_problems(dataset))
+    assert (
+        "stats were computed for relative keys left_arm, left_hand, right_arm, right_hand, expected "
+        "left_arm, right_arm (UNITREE_G1)"
+    ) in stats_problems(dataset)
 
 
 @pytest.mark.parametrize(
@@ -223,3 +230,23 @@ def test_validation_holds_a_teleop_dataset_to_generic_rules(teleop_src: Path, tm
     (dataset / "meta/modality.json").write_text(json.dumps(modality))
     messages = [p["message"] for p in validate_dataset(dataset, modality_config=TELEOP_CONFIG)["problems"]]
     assert "state group right_hand spans 21..29 of observation.state, 28 wide" in messages
+
+
+def test_a_config_with_unitree_g1s_relative_keys_shares_the_stats(groot_v21: Path, tmp_path: Path) -> None:
+    """lab-teleop (NEW_EMBODIMENT, relative arms over 30 steps) on a UNITREE_G1-layout dataset computes the
+    very numbers UNITREE_G1 does: the stats record is UNITREE_G1's, so recipes sharing the dataset agree."""
+    import shutil
+
+    from groot_ops.data.relative import config_spec
+    from groot_ops.data.stats import compute_stats
+    from groot_ops.train.modality_config import parse_modality_config
+
+    lab = REPO / "inventory" / "modality_configs" / "lab" / "lab_g1_arms.py"
+    dataset = Path(shutil.copytree(groot_v21, tmp_path / "fold_towel"))
+    compute_stats(dataset)
+    spec = config_spec(parse_modality_config(lab), dataset)
+    assert [g.name for g in spec.groups] == ["left_arm", "right_arm"] and spec.record() is None
+    assert not compute_stats(dataset, relative=spec)["changed"]
+    assert not stats_problems(dataset)
+    assert validate_dataset(dataset, modality_config=lab)["ok"]
+    assert validate_dataset(dataset)["ok"]

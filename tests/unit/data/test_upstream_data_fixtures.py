@@ -177,7 +177,9 @@ def _teleop_close(ours: dict, theirs: dict) -> None:
         for stat, values in theirs[key].items():
             assert np.shape(ours[key][stat]) == np.shape(values), (key, stat)
             if stat in ("mean", "std"):
-                np.testing.assert_allclose(ours[key][stat], values, rtol=1e-4, atol=1e-6, err_msg=f"{key} {stat}")
+                np.testing.assert_allclose(
+                    ours[key][stat], values, rtol=1e-4, atol=1e-6, err_msg=f"{key} {stat}"
+                )
             else:
                 np.testing.assert_array_equal(ours[key][stat], values, err_msg=f"{key} {stat}")
 

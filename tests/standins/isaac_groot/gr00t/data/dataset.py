@@ -147,7 +147,9 @@ def load_dataset(root: Path, *, check_videos: bool = True, configs: dict | None 
         state_keys = tuple(k for k in configs["state"].modality_keys if k in modality.get("state", {}))
         action_keys = tuple(k for k in configs["action"].modality_keys if k in modality.get("action", {}))
         video = configs.get("video")
-        video_keys = tuple(k for k in (video.modality_keys if video else []) if k in modality.get("video", {}))
+        video_keys = tuple(
+            k for k in (video.modality_keys if video else []) if k in modality.get("video", {})
+        )
     state_ranges = group_ranges(modality, "state", state_keys, meta / "modality.json")
     action_ranges = group_ranges(modality, "action", action_keys, meta / "modality.json")
     if configs is None:
@@ -156,11 +158,16 @@ def load_dataset(root: Path, *, check_videos: bool = True, configs: dict | None 
     else:
         state_dim = _width(info, STATE_COLUMN, meta / "info.json")
         action_dim = _width(info, ACTION_COLUMN, meta / "info.json")
-        for kind, ranges, width in (("state", state_ranges, state_dim), ("action", action_ranges, action_dim)):
+        for kind, ranges, width in (
+            ("state", state_ranges, state_dim),
+            ("action", action_ranges, action_dim),
+        ):
             for key, (start, end) in ranges.items():
                 if not 0 <= start < end <= width:
                     # x[start:end] of a shorter row: the group comes out narrower than modality.json says.
-                    raise ValueError(f"{meta / 'modality.json'}: {kind} '{key}' {start}..{end} of a {width}-wide column")
+                    raise ValueError(
+                        f"{meta / 'modality.json'}: {kind} '{key}' {start}..{end} of a {width}-wide column"
+                    )
     tasks = {int(row["task_index"]): str(row["task"]) for row in read_jsonl(meta / "tasks.jsonl")}
     episodes = read_jsonl(meta / "episodes.jsonl")
     if not episodes:

@@ -155,7 +155,7 @@ def run(config: FinetuneConfig) -> None:
 
     # gr00t/configs/base_config.py Config.validate: MODALITY_CONFIGS[tag] (KeyError 'new_embodiment' when
     # no --modality_config_path registered it).
-    modality_configs = MODALITY_CONFIGS[config.embodiment_tag.value]
+    MODALITY_CONFIGS[config.embodiment_tag.value]
     if config.embodiment_tag not in (EmbodimentTag.UNITREE_G1, EmbodimentTag.NEW_EMBODIMENT):
         raise ValueError(f"groot-ops stand-in: {config.embodiment_tag.name} is not implemented")
     # gr00t/experiment/experiment.py run: --experiment_name appends a sub-directory.
