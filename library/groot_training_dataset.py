@@ -57,6 +57,17 @@ options:
     description: The tag whose loader rules an adopted GR00T-layout dataset is checked against.
     type: str
     default: UNITREE_G1
+  modality_config:
+    description:
+      - The recipe's modality config file name (NEW_EMBODIMENT; required for that tag). It is checked against
+        the training dataset's C(meta/modality.json) before the stats, its RELATIVE action keys and horizon
+        decide C(meta/relative_stats.json), and the dataset is validated against the generic GR00T-layout
+        rules plus this config instead of the UNITREE_G1 layout.
+    type: str
+    default: ""
+  modality_config_text:
+    description: The file's content (it lives on the controller); without it O(modality_config) is read.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -135,6 +146,8 @@ def main() -> None:
             "pending": {"type": "list", "elements": "str", "default": []},
             "validate": {"type": "bool", "default": True},
             "embodiment_tag": {"type": "str", "default": "UNITREE_G1"},
+            "modality_config": {"type": "str", "default": ""},
+            "modality_config_text": {"type": "str"},
         },
     )
     from groot_ops.data.build import build_training_dataset
@@ -151,6 +164,8 @@ def main() -> None:
         pending=p["pending"],
         validate=p["validate"],
         embodiment_tag=p["embodiment_tag"],
+        modality_config=p["modality_config"],
+        modality_config_text=p["modality_config_text"],
         check=module.check_mode,
     )
     finish(module, result)

@@ -41,6 +41,22 @@ def make_raw(path: Path, *, version: str = "v2.1", seed: int = 0, **kwargs: obje
     return path
 
 
+# A GR00T-layout NEW_EMBODIMENT dataset shaped like GR00T-Teleop-G1's g1-pick-apple (7-wide Dex3 hands) and
+# the production recipe teleop's modality config (RELATIVE arms, horizon 16).
+TELEOP_LENGTHS = (1200, 1350, 1500)
+TELEOP_CONFIG = (
+    Path(__file__).resolve().parents[1] / "inventory/modality_configs/production/g1_teleop_config.py"
+)
+
+
+def teleop_dataset(path: Path) -> Path:
+    """Deterministic: the conformance recorder and the CI tests rebuild the same bytes."""
+    from groot_ops.data.synth import synth_groot_dataset
+
+    synth_groot_dataset(path, lengths=TELEOP_LENGTHS, seed=0)
+    return path
+
+
 def make_groot(path: Path, raw: Path) -> Path:
     convert_dataset(raw, path)
     return path

@@ -5,17 +5,28 @@ One module call per recipe instead of a task per step and a loop item per datase
 trip to the training container. Each step is the data engine's own idempotent function; this module
 only decides which steps run (in check mode, steps whose inputs are about to change are reported, not
 probed) and reports one line per dataset and step.
+
+A NEW_EMBODIMENT recipe brings its own modality config (the file's name and, as the file lives on the
+controller, its text): it is checked against the training dataset's ``meta/modality.json`` before the
+stats (every key exists, widths match: :func:`groot_ops.train.modality_config.check_against_dataset`), its
+RELATIVE action keys and horizon decide the relative stats (:mod:`groot_ops.data.relative`), and the
+dataset is validated against the generic GR00T-layout rules plus that config instead of UNITREE_G1's.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groot_ops import atomic
 from groot_ops.errors import GrootOpsError, InputError
+
+if TYPE_CHECKING:
+    from groot_ops.data.relative import RelativeSpec
+    from groot_ops.train.modality_config import ModalityConfigFile
 
 ITEM_KEYS = ("name", "raw_dir", "groot_dir")
 # Optional keys: src_dir (the dataset inside raw_dir when it is a sub-folder of its repo), layout
@@ -82,6 +93,8 @@ def build_training_dataset(
     pending: Sequence[str] = (),
     validate: bool = True,
     embodiment_tag: str = "UNITREE_G1",
+    modality_config: str = "",
+    modality_config_text: str | None = None,
     check: bool = False,
 ) -> dict[str, Any]:
     """Convert (or adopt, ``layout: groot``) each of ``items`` (``name``, ``raw_dir``, ``groot_dir`` and the
@@ -93,6 +106,9 @@ def build_training_dataset(
     is nothing to convert yet. Returns ``changed``, ``lines`` (one per dataset and step), ``converts``,
     ``merge``, ``stats``, ``validation`` (each None when not run), ``fingerprint``, ``episodes``,
     ``frames``, ``stats_fingerprint``, ``provenance`` and ``diff``.
+
+    ``modality_config``: the recipe's modality config file (NEW_EMBODIMENT; required for that tag), read
+    from ``modality_config_text`` when given (the file is on another machine), else from the path.
     """
     from groot_ops.data.groot_layout import prepare_dataset
     from groot_ops.data.merge import merge_datasets
@@ -100,6 +116,7 @@ def build_training_dataset(
     from groot_ops.data.validate import validate_dataset
 
     datasets = _items(items)
+    config, config_sha = _modality_config(recipe, embodiment_tag, modality_config, modality_config_text)
     lines: list[str] = []
     changed = False
     before: dict[str, Any] = {}
@@ -169,8 +186,16 @@ def build_training_dataset(
         changed = True
         lines.append(f"would compute stats{' and validate' if validate else ''} of {training_dir}")
     else:
+        relative = None
+        if config is not None:
+            relative = _check_config(recipe, config, training_dir, embodiment_tag)
+            lines.append(
+                f"modality config {config.name}: matches {training_dir}/meta/modality.json "
+                f"(relative stats for {', '.join(g.name for g in relative.groups) or 'no key'}, "
+                f"horizon {relative.horizon})"
+            )
         try:
-            stats = compute_stats(training_dir, check=check)
+            stats = compute_stats(training_dir, check=check, relative=relative)
         except GrootOpsError as exc:
             raise StepError(f"stats of {training_dir}: {exc}") from exc
         changed = changed or bool(stats.get("changed"))
@@ -178,7 +203,7 @@ def build_training_dataset(
         state = ("would compute" if check else "computed") if stats.get("changed") else "up to date"
         lines.append(f"stats of {training_dir}: {state}")
         if validate and not (check and stats.get("changed")):
-            validation = validate_dataset(training_dir)
+            validation = validate_dataset(training_dir, modality_config=config)
             if validation.get("problems"):
                 raise StepError(f"dataset {training_dir} failed GR00T validation: {_problems(validation)}")
             lines.append(
@@ -194,6 +219,7 @@ def build_training_dataset(
         "episodes": (built or {}).get("episodes"),
         "frames": (built or {}).get("frames"),
         "stats_fingerprint": (stats or {}).get("fingerprint"),
+        **({"modality_config": {"name": config.name, "sha256": config_sha}} if config is not None else {}),
         "datasets": [
             _source(by_name[item["name"]], converts[item["name"]])
             for item in datasets
@@ -223,6 +249,45 @@ def build_training_dataset(
         "provenance": str(record_path),
         "diff": {"before": before, "after": after},
     }
+
+
+def _modality_config(
+    recipe: str, embodiment_tag: str, name: str, text: str | None
+) -> tuple[ModalityConfigFile | None, str]:
+    """The recipe's parsed modality config and the SHA-256 of its text ((None, "") for UNITREE_G1 without
+    one); a bad file is a StepError."""
+    from groot_ops.train.modality_config import parse_modality_config
+
+    if not name:
+        if embodiment_tag == "NEW_EMBODIMENT":
+            raise StepError(
+                f"recipe {recipe}: embodiment_tag NEW_EMBODIMENT needs a modality config (recipe key "
+                "modality_config); upstream fails with KeyError: 'new_embodiment'"
+            )
+        return None, ""
+    try:
+        config = parse_modality_config(name, text=text)
+        source = text if text is not None else Path(name).read_text(encoding="utf-8")
+    except GrootOpsError as exc:
+        raise StepError(f"recipe {recipe}: {exc}") from exc
+    return config, hashlib.sha256(source.encode()).hexdigest()
+
+
+def _check_config(
+    recipe: str, config: ModalityConfigFile, training_dir: str, embodiment_tag: str
+) -> RelativeSpec:
+    """The modality config against the training dataset, then its relative-stats keys (StepError on any)."""
+    from groot_ops.data.relative import config_spec
+    from groot_ops.train.modality_config import check_against_dataset
+
+    problems = check_against_dataset(config, training_dir, embodiment_tag=embodiment_tag)
+    if problems:
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise StepError(f"recipe {recipe}: {problems[0]}{more}")
+    try:
+        return config_spec(config, Path(training_dir))
+    except GrootOpsError as exc:
+        raise StepError(f"recipe {recipe}: {exc}") from exc
 
 
 def _add_diff(before: dict[str, Any], after: dict[str, Any], key: str, result: Mapping[str, Any]) -> None:

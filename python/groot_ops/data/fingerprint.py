@@ -121,19 +121,34 @@ def stats_values_digest(path: Path) -> str | None:
     return bytes_digest(json.dumps(values, sort_keys=True, separators=(",", ":")).encode())
 
 
-def stats_record(dataset_dir: str | os.PathLike[str], *, horizon: int) -> dict[str, Any]:
-    """What ``meta/groot_ops.json`` must hold under ``stats`` for the current data to have fresh stats."""
+def stats_record(
+    dataset_dir: str | os.PathLike[str], *, horizon: int, relative: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """What ``meta/groot_ops.json`` must hold under ``stats`` for the current data to have fresh stats.
+
+    ``relative``: a NEW_EMBODIMENT modality config's RELATIVE keys and their slices
+    (``groot_ops.data.relative.RelativeSpec.record``); absent for UNITREE_G1, whose record is unchanged.
+    """
     root = Path(dataset_dir)
-    return {
+    record: dict[str, Any] = {
         "fingerprint": dataset_fingerprint(root),
         "horizon": horizon,
         "algorithm": STATS_ALGORITHM,
         "files": {rel: stats_values_digest(root / rel) for rel in STATS_FILES},
     }
+    if relative is not None:
+        record["relative"] = relative
+    return record
 
 
-def stats_problems(dataset_dir: str | os.PathLike[str], *, horizon: int = 30) -> list[str]:
-    """Why the stats of a dataset are not fresh (empty list: fresh)."""
+def stats_problems(
+    dataset_dir: str | os.PathLike[str], *, horizon: int = 30, relative: dict[str, Any] | None = None
+) -> list[str]:
+    """Why the stats of a dataset are not fresh (empty list: fresh).
+
+    ``relative`` as in :func:`stats_record`: stats computed for other RELATIVE keys (UNITREE_G1's, or another
+    modality config's) are stale.
+    """
     from groot_ops.data.schema import ACTION_HORIZON
 
     horizon = horizon or ACTION_HORIZON
@@ -144,12 +159,23 @@ def stats_problems(dataset_dir: str | os.PathLike[str], *, horizon: int = 30) ->
     recorded = read_record(root).get("stats")
     if not isinstance(recorded, dict):
         return [f"no stats fingerprint in {RECORD_NAME}: stats of unknown origin"]
-    current = stats_record(root, horizon=horizon)
+    current = stats_record(root, horizon=horizon, relative=relative)
     problems = []
     if recorded.get("fingerprint") != current["fingerprint"]:
         problems.append("stats were computed from different data (fingerprint mismatch)")
     if recorded.get("horizon") != horizon:
         problems.append(f"stats were computed for horizon {recorded.get('horizon')}, expected {horizon}")
+    if recorded.get("relative") != relative:
+
+        def keys(spec: Any) -> str:
+            if not spec:
+                return "left_arm, right_arm (UNITREE_G1)"
+            return ", ".join(spec.get("keys") or {}) or "none"
+
+        problems.append(
+            f"stats were computed for relative keys {keys(recorded.get('relative'))}, expected "
+            f"{keys(relative)}"
+        )
     if recorded.get("algorithm") != STATS_ALGORITHM:
         problems.append("stats were computed by another stats algorithm version")
     if recorded.get("files") != current["files"]:

@@ -1,9 +1,10 @@
 """``meta/stats.json`` and ``meta/relative_stats.json``: GR00T n1.6.1 semantics, exact, in bounded memory.
 
 Definitions (contract section 4): every float feature over all rows, cast to float32: mean, population
-std, min, max and linear-interpolated 1%/99% quantiles per dimension. Relative stats for the
-``left_arm``/``right_arm`` action groups: every chunk ``action[t:t+30] - state[t]`` of every episode
-(t in 0..length-30), stats over chunks per (step, dimension).
+std, min, max and linear-interpolated 1%/99% quantiles per dimension. Relative stats for each RELATIVE
+action key (:mod:`groot_ops.data.relative`: UNITREE_G1's ``left_arm``/``right_arm`` over 30 steps, or a
+NEW_EMBODIMENT modality config's keys and horizon H): every chunk ``action[t:t+H] - state[t]`` of every
+episode (t in 0..length-H), stats over chunks per (step, dimension).
 
 Memory does not grow with the data: episodes are read one at a time (a few in flight on the worker
 threads), each pass feeding :class:`groot_ops.data.exact_stats.ColumnStats`, which narrows every wanted
@@ -37,6 +38,7 @@ from groot_ops.data.fingerprint import (
     write_record,
 )
 from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl, read_parquet
+from groot_ops.data.relative import RelativeGroup, RelativeSpec, unitree_g1_spec
 from groot_ops.errors import GrootOpsError, InputError
 
 # Values kept per pass across all accumulators (6 bytes each); shared out by column count.
@@ -69,7 +71,7 @@ class _Plan:
     root: Path
     features: dict[str, int]  # float feature -> width
     episodes: list[_Episode]
-    groups: dict[str, tuple[slice, slice]]  # relative group -> (state slice, action slice)
+    groups: dict[str, RelativeGroup]  # RELATIVE action key -> its state and action slices
     horizon: int
 
     @property
@@ -81,33 +83,30 @@ class _Plan:
         return sum(max(0, e.length - self.horizon + 1) for e in self.episodes)
 
 
-def _relative_groups(root: Path) -> dict[str, tuple[slice, slice]]:
-    path = root / "meta/modality.json"
-    try:
-        modality = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read modality.json: {exc}", path=str(path)) from exc
-    groups = {}
-    for name in schema.RELATIVE_GROUPS:
-        try:
-            s, a = modality["state"][name], modality["action"][name]
-        except KeyError:
-            raise InputError(f"modality.json lacks state/action group {name}", path=str(path)) from None
-        groups[name] = (slice(s["start"], s["end"]), slice(a["start"], a["end"]))
-    return groups
-
-
-def _plan(root: Path, horizon: int) -> _Plan:
+def _plan(root: Path, spec: RelativeSpec) -> _Plan:
     info_path = root / "meta/info.json"
     try:
         info = json.loads(info_path.read_text())
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read info.json: {exc}", path=str(info_path)) from exc
     features = {name: feature_width(info["features"][name]) for name in schema.float_features(info)}
-    if schema.STATE_KEY not in features or schema.ACTION_KEY not in features:
+    if spec.config is None and (schema.STATE_KEY not in features or schema.ACTION_KEY not in features):
         raise InputError(
             "observation.state and action must be float features for relative stats", path=str(info_path)
         )
+    for group in spec.groups:
+        for column, part in ((group.state_column, group.state), (group.action_column, group.action)):
+            if column not in features:
+                raise InputError(
+                    f"relative stats of {group.name} need float feature {column}", path=str(info_path)
+                )
+            if part.start < 0 or part.stop > features[column] or part.stop <= part.start:
+                raise InputError(
+                    f"{group.name} spans {part.start}..{part.stop} of {column}, {features[column]} wide",
+                    path=str(root / "meta/modality.json"),
+                    column=column,
+                )
+    horizon = spec.horizon
     chunks_size = int(info.get("chunks_size", schema.CHUNKS_SIZE))
     episodes, rows, chunks = [], 0, 0
     for line in read_jsonl(root / "meta/episodes.jsonl"):
@@ -119,8 +118,8 @@ def _plan(root: Path, horizon: int) -> _Plan:
         chunks += max(0, length - horizon + 1)
     if not episodes:
         raise InputError("episodes.jsonl lists no episodes", path=str(root / "meta/episodes.jsonl"))
-    plan = _Plan(root, features, episodes, _relative_groups(root), horizon)
-    if plan.chunks == 0:
+    plan = _Plan(root, features, episodes, {g.name: g for g in spec.groups}, horizon)
+    if plan.groups and plan.chunks == 0:
         raise InputError(f"no episode is at least {horizon} frames long: relative stats undefined")
     return plan
 
@@ -128,7 +127,7 @@ def _plan(root: Path, horizon: int) -> _Plan:
 def _relative_block(
     state: np.ndarray,
     action: np.ndarray,
-    group: tuple[slice, slice],
+    group: RelativeGroup,
     horizon: int,
     *,
     out: np.ndarray | None = None,
@@ -138,7 +137,7 @@ def _relative_block(
     ``state`` and ``action`` are column-major too ((dims, frames)), so every step is one subtraction of
     contiguous rows.
     """
-    state_slice, action_slice = group
+    state_slice, action_slice = group.state, group.action
     chunks = max(0, state.shape[1] - horizon + 1)
     dims = action_slice.stop - action_slice.start
     block = np.empty((horizon * dims, chunks), dtype=np.float32) if out is None else out
@@ -195,7 +194,9 @@ class _Passes:
         self.batches = _batches(plan.episodes)
         self.scratch = scratch.fileno()
         self.row_bytes = 4 * sum(plan.features.values())
-        total_columns = sum(plan.features.values()) + len(plan.groups) * 7 * plan.horizon
+        total_columns = (
+            sum(plan.features.values()) + sum(g.width for g in plan.groups.values()) * plan.horizon
+        )
 
         def budget(width: int) -> int:
             return max(1 << 12, KEEP_BUDGET * width // total_columns)
@@ -205,8 +206,8 @@ class _Passes:
             for name, width in plan.features.items()
         }
         self.relative = {}
-        for name, (_state, action_slice) in plan.groups.items():
-            width = (action_slice.stop - action_slice.start) * plan.horizon
+        for name, group in plan.groups.items():
+            width = group.width * plan.horizon
             self.relative[name] = ColumnStats(
                 width, plan.chunks, name=f"relative {name}", keep_budget=budget(width)
             )
@@ -257,19 +258,17 @@ class _Passes:
             ) from exc
         return matrices
 
-    def _relative(
-        self, batch: _Batch, matrices: dict[str, np.ndarray], group: tuple[slice, slice]
-    ) -> np.ndarray:
+    def _relative(self, batch: _Batch, matrices: dict[str, np.ndarray], group: RelativeGroup) -> np.ndarray:
         horizon = self.plan.horizon
-        dims = group[1].stop - group[1].start
+        dims = group.width
         chunks = [max(0, e.length - horizon + 1) for e in batch.episodes]
         out = np.empty((horizon * dims, sum(chunks)), dtype=np.float32)
         row = chunk = 0
         for episode, count in zip(batch.episodes, chunks, strict=True):
             rows = slice(row, row + episode.length)
             _relative_block(
-                matrices[schema.STATE_KEY][:, rows],
-                matrices[schema.ACTION_KEY][:, rows],
+                matrices[group.state_column][:, rows],
+                matrices[group.action_column][:, rows],
                 group,
                 horizon,
                 out=out[:, chunk : chunk + count],
@@ -287,14 +286,14 @@ class _Passes:
         return np.concatenate(rows)
 
     def _relative_sample(
-        self, batch: _Batch, matrices: dict[str, np.ndarray], acc: ColumnStats, group: tuple[slice, slice]
+        self, batch: _Batch, matrices: dict[str, np.ndarray], acc: ColumnStats, group: RelativeGroup
     ) -> np.ndarray:
         """Only the chunks the sample takes, built directly (pass 0 never builds whole blocks)."""
         chunk_rows = self._chunk_rows(batch)
         starts = chunk_rows[acc.sample_slice(batch.first_chunk, chunk_rows.size)]
         steps = np.arange(self.plan.horizon)[:, None] + starts[None, :]
-        arm = matrices[schema.ACTION_KEY][group[1]][:, steps]  # (dims, horizon, k)
-        base = matrices[schema.STATE_KEY][group[0]][:, starts]  # (dims, k)
+        arm = matrices[group.action_column][group.action][:, steps]  # (dims, horizon, k)
+        base = matrices[group.state_column][group.state][:, starts]  # (dims, k)
         return (arm - base[:, None, :]).transpose(1, 0, 2).reshape(-1, starts.size)
 
     def scan_batch(self, number: int, active: list[tuple[str, ColumnStats]]) -> list[Any]:
@@ -363,9 +362,14 @@ def _system_allocator() -> Iterator[None]:
         pa.set_memory_pool(previous)
 
 
-def dataset_stats(root: Path, horizon: int = schema.ACTION_HORIZON) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(stats.json content, relative_stats.json content) of a GR00T dataset, without writing them."""
-    return _dataset_stats(root, _plan(root, horizon))
+def dataset_stats(
+    root: Path, horizon: int = schema.ACTION_HORIZON, *, relative: RelativeSpec | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(stats.json content, relative_stats.json content) of a GR00T dataset, without writing them.
+
+    ``relative``: the RELATIVE action keys (:mod:`groot_ops.data.relative`); UNITREE_G1's by default.
+    """
+    return _dataset_stats(root, _plan(root, relative or unitree_g1_spec(root, horizon)))
 
 
 def _dataset_stats(root: Path, plan: _Plan) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -382,12 +386,20 @@ def compute_stats(
     check: bool = False,
     force: bool = False,
     horizon: int = schema.ACTION_HORIZON,
+    relative: RelativeSpec | None = None,
 ) -> dict[str, Any]:
-    """Write fresh stats unless the recorded ones already belong to the current data."""
+    """Write fresh stats unless the recorded ones already belong to the current data.
+
+    ``relative``: the RELATIVE action keys and horizon (:func:`groot_ops.data.relative.config_spec` for a
+    NEW_EMBODIMENT modality config); without it UNITREE_G1's arms over ``horizon`` steps.
+    """
     root = Path(dataset_dir)
     if not (root / "meta/info.json").is_file():
         raise InputError("not a dataset: meta/info.json missing", path=str(root / "meta/info.json"))
-    problems = stats_problems(root, horizon=horizon)
+    if relative is not None:
+        horizon = relative.horizon
+    spec_record = relative.record() if relative is not None else None
+    problems = stats_problems(root, horizon=horizon, relative=spec_record)
     fresh_before = not problems
     record = read_record(root)
     if fresh_before and not force:
@@ -410,11 +422,11 @@ def compute_stats(
             "frames": None,
             "diff": diff,
         }
-    plan = _plan(root, horizon)
+    plan = _plan(root, relative or unitree_g1_spec(root, horizon))
     stats, rel = _dataset_stats(root, plan)
     write_bytes(root / "meta/stats.json", stats_json_bytes(stats))
     write_bytes(root / "meta/relative_stats.json", stats_json_bytes(rel))
-    new = stats_record(root, horizon=horizon)
+    new = stats_record(root, horizon=horizon, relative=spec_record)
     write_record(root, {**read_record(root), "stats": new})
     return {
         "changed": True,

@@ -486,3 +486,100 @@ class _V30Writer(_RawWriter):
                         writer.write(frame)
             finally:
                 writer.close()
+
+
+# A GR00T-layout dataset of another embodiment, shaped like nvidia/PhysicalAI-Robotics-GR00T-Teleop-G1
+# (g1-pick-apple): 7-joint arms and 7-joint Dex3 tri-finger hands in one 28-wide state and action, one
+# RealSense camera. NEW_EMBODIMENT recipes train such data with their own modality config.
+TELEOP_GROUPS: tuple[tuple[str, int, int], ...] = (
+    ("left_arm", 0, 7),
+    ("right_arm", 7, 14),
+    ("left_hand", 14, 21),
+    ("right_hand", 21, 28),
+)
+TELEOP_VIDEO_KEY = "rs_view"
+
+
+def synth_groot_dataset(
+    out_dir: str | os.PathLike[str],
+    *,
+    lengths: Sequence[int] = (1200, 1350, 1500),
+    groups: Sequence[tuple[str, int, int]] = TELEOP_GROUPS,
+    video_key: str = TELEOP_VIDEO_KEY,
+    tasks: Sequence[str] = ("Pick up the apple and place it on the plate.",),
+    seed: int = 0,
+    fps: int = 30,
+    width: int = 32,
+    height: int = 32,
+) -> dict[str, Any]:
+    """Write a GR00T-layout (LeRobot v2.1, one file per episode) dataset whose state and action are
+    ``groups`` (name, start, end) of one ``observation.state`` and one ``action`` column, with one real
+    H.264 video per episode (``observation.images.<video_key>``, one frame per row) and its own
+    ``meta/modality.json``; no stats. Deterministic for a seed; written through a staging directory."""
+    from groot_ops.data import schema
+
+    rng = np.random.default_rng(seed)
+    dim = max(end for _name, _start, end in groups)
+    video_column = f"observation.images.{video_key}"
+    lengths = [int(n) for n in lengths]
+    target = Path(out_dir)
+    ensure_replaceable(target, marker="meta/info.json")
+    with staged_directory(target) as stage:
+        offset = 0
+        for index, length in enumerate(lengths):
+            t = np.arange(length, dtype=np.float64)[:, None] / fps
+            freq, phase = rng.uniform(0.1, 0.6, dim), rng.uniform(0, 2 * np.pi, dim)
+            state = 0.6 * np.sin(2 * np.pi * freq * t + phase) + rng.normal(0, 0.01, (length, dim))
+            action = np.roll(state, -3, axis=0) + rng.normal(0, 0.005, (length, dim))
+            action[-3:] = state[-3:]
+            task = index % len(tasks)
+            table = pa.table(
+                {
+                    schema.STATE_KEY: _arrow_column(state, "fixed"),
+                    schema.ACTION_KEY: _arrow_column(action, "list"),
+                    "timestamp": pa.array(np.arange(length, dtype=np.float32) / fps),
+                    "frame_index": pa.array(np.arange(length, dtype=np.int64)),
+                    "episode_index": pa.array(np.full(length, index, dtype=np.int64)),
+                    "index": pa.array(np.arange(offset, offset + length, dtype=np.int64)),
+                    "task_index": pa.array(np.full(length, task, dtype=np.int64)),
+                }
+            )
+            path = stage / schema.data_file(index)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, path)
+            video = stage / schema.video_file(index, video_key=video_column)
+            video.parent.mkdir(parents=True, exist_ok=True)
+            _write_video(video, _frames(length, width, height, seed + index), fps=fps, codec="h264")
+            offset += length
+        names = [f"{name}_{j}" for name, start, end in groups for j in range(end - start)]
+        info = schema.info_json(
+            fps=fps,
+            robot_type="Unitree_G1_Dex3",
+            episodes=len(lengths),
+            frames=offset,
+            tasks=len(tasks),
+            ego_feature=_video_feature(width, height, fps, "h264"),
+        )
+        features = info["features"]
+        features[schema.STATE_KEY] = {"dtype": "float32", "shape": [dim], "names": names}
+        features[schema.ACTION_KEY] = {"dtype": "float32", "shape": [dim], "names": names}
+        features[video_column] = features.pop(schema.EGO_VIDEO_KEY)
+        section = {name: {"start": start, "end": end} for name, start, end in groups}
+        modality = {
+            "state": section,
+            "action": section,
+            "video": {video_key: {"original_key": video_column}},
+            "annotation": {"human.task_description": {"original_key": "task_index"}},
+        }
+        meta = stage / "meta"
+        meta.mkdir(parents=True, exist_ok=True)
+        (meta / "info.json").write_text(json.dumps(info, indent=4))
+        (meta / "modality.json").write_text(json.dumps(modality, indent=4))
+        episodes = [
+            {"episode_index": i, "tasks": [tasks[i % len(tasks)]], "length": n} for i, n in enumerate(lengths)
+        ]
+        (meta / "episodes.jsonl").write_text("".join(json.dumps(e) + "\n" for e in episodes))
+        (meta / "tasks.jsonl").write_text(
+            "".join(json.dumps({"task_index": i, "task": task}) + "\n" for i, task in enumerate(tasks))
+        )
+    return {"changed": True, "output": str(target), "episodes": len(lengths), "frames": offset}

@@ -1,8 +1,13 @@
 """Everything the GR00T n1.6.1 loader would reject, found before any GPU time is spent.
 
 Every check runs and every problem is reported (file, column, episode), not only the first one.
-Video frame counts and timing (presentation times strictly increasing on the 1/fps grid, duration =
-frames / fps) come from the MP4 box tree, so validating a 310k-frame dataset decodes nothing.
+UNITREE_G1 datasets are held to that embodiment's widths and groups (:mod:`groot_ops.data.schema`); any other
+tag (NEW_EMBODIMENT) to the rules every GR00T-layout dataset must meet (each modality.json group inside a
+float feature of info.json, each video key's feature and files) plus the recipe's modality config checked
+against ``meta/modality.json`` (:mod:`groot_ops.train.modality_config`) and relative stats for its RELATIVE
+keys (:mod:`groot_ops.data.relative`). Video frame counts and timing (presentation times strictly
+increasing on the 1/fps grid, duration = frames / fps) come from the MP4 box tree, so validating a
+310k-frame dataset decodes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +26,11 @@ from groot_ops.data import schema
 from groot_ops.data.convert import workers
 from groot_ops.data.fingerprint import stats_problems
 from groot_ops.data.rawread import column_matrix, feature_width, read_jsonl
-from groot_ops.errors import InputError
+from groot_ops.errors import GrootOpsError, InputError
+
+if TYPE_CHECKING:
+    from groot_ops.data.relative import RelativeSpec
+    from groot_ops.train.modality_config import ModalityConfigFile
 
 REQUIRED_INFO = ("data_path", "chunks_size", "video_path", "features")
 STAT_KEYS = ("mean", "std", "min", "max", "q01", "q99")
@@ -34,12 +43,31 @@ def _problem(
 
 
 class _Validator:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, config: ModalityConfigFile | None = None) -> None:
         self.root = root
+        # None: UNITREE_G1's fixed layout; else the NEW_EMBODIMENT modality config the dataset must match.
+        self.config = config
         self.problems: list[dict[str, Any]] = []
         self.info: dict[str, Any] = {}
+        self.modality: dict[str, Any] = {}
         self.frames = 0
         self.episodes = 0
+
+    @property
+    def generic(self) -> bool:
+        return self.config is not None
+
+    def video_columns(self) -> list[str]:
+        """The video features whose files every episode must have."""
+        if not self.generic:
+            return [schema.EGO_VIDEO_KEY] if schema.EGO_VIDEO_KEY in self.info.get("features", {}) else []
+        features = self.info.get("features", {})
+        videos = self.modality.get("video") if isinstance(self.modality.get("video"), dict) else {}
+        columns = [
+            str((group or {}).get("original_key") or f"observation.images.{key}")
+            for key, group in videos.items()
+        ]
+        return [c for c in dict.fromkeys(columns) if c in features]
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.problems.append(_problem(*args, **kwargs))
@@ -64,6 +92,8 @@ class _Validator:
             if key not in info:
                 self.add(f"info.json lacks required key {key!r}", path)
         features = info.get("features", {})
+        if self.generic:
+            return "data_path" in info and "features" in info
         for key, width in ((schema.STATE_KEY, schema.STATE_DIM), (schema.ACTION_KEY, schema.ACTION_DIM)):
             if key not in features:
                 self.add("feature missing from info.json", path, key)
@@ -83,6 +113,10 @@ class _Validator:
         modality = self.load_json("meta/modality.json")
         if not isinstance(modality, dict):
             return
+        self.modality = modality
+        if self.generic:
+            self.check_modality_generic()
+            return
         expected = schema.modality_json()
         path = self.root / "meta/modality.json"
         for section in ("state", "action"):
@@ -99,6 +133,53 @@ class _Validator:
         annotation = (modality.get("annotation") or {}).get("human.task_description") or {}
         if annotation.get("original_key") != "task_index":
             self.add("annotation.human.task_description.original_key must be task_index", path, "annotation")
+
+    def check_modality_generic(self) -> None:
+        """Rules of every GR00T-layout dataset, then the recipe's modality config against modality.json."""
+        from groot_ops.data.relative import DEFAULT_COLUMNS
+        from groot_ops.train.modality_config import check_against_dataset
+
+        path = self.root / "meta/modality.json"
+        features = self.info.get("features", {})
+        for section in ("state", "action"):
+            groups = self.modality.get(section)
+            if not isinstance(groups, dict) or not groups:
+                self.add(f"modality.json has no {section} groups", path, section)
+                continue
+            for name, group in groups.items():
+                try:
+                    start, end = int(group["start"]), int(group["end"])
+                except (KeyError, TypeError, ValueError):
+                    self.add(f"{section} group {name} lacks integer start/end", path, f"{section}.{name}")
+                    continue
+                column = str(group.get("original_key") or DEFAULT_COLUMNS[section])
+                feature = features.get(column)
+                if not isinstance(feature, dict) or "float" not in str(feature.get("dtype", "")):
+                    if self.info:
+                        self.add(
+                            f"{section} group {name} reads column {column}, not a float feature of info.json",
+                            path,
+                            f"{section}.{name}",
+                        )
+                    continue
+                width = feature_width(feature)
+                if not 0 <= start < end <= width:
+                    self.add(
+                        f"{section} group {name} spans {start}..{end} of {column}, {width} wide",
+                        path,
+                        f"{section}.{name}",
+                    )
+        videos = self.modality.get("video") if isinstance(self.modality.get("video"), dict) else {}
+        for key, group in videos.items():
+            column = str((group or {}).get("original_key") or f"observation.images.{key}")
+            if self.info and column not in features:
+                # lerobot_episode_loader.py _load_video_data: the original key must be an info.json feature.
+                self.add(f"video {key} reads {column}, not a feature of info.json", path, f"video.{key}")
+        assert self.config is not None
+        for message in check_against_dataset(
+            self.config, self.root, embodiment_tag=self.config.embodiment_tag
+        ):
+            self.add(message, self.config.path)
 
     def check_episodes(self) -> None:
         try:
@@ -192,28 +273,28 @@ class _Validator:
                         )
                     )
         video_template = self.info.get("video_path")
-        if video_template and schema.EGO_VIDEO_KEY in self.info.get("features", {}):
-            video = self.root / video_template.format(video_key=schema.EGO_VIDEO_KEY, **fmt)
+        for video_key in self.video_columns() if video_template else ():
+            video = self.root / video_template.format(video_key=video_key, **fmt)
             if not video.is_file():
-                found.append(_problem("video file missing", video, schema.EGO_VIDEO_KEY, index))
-            else:
-                try:
-                    frames, method = frame_count(video)
-                    if frames != length:
-                        found.append(
-                            _problem(
-                                f"video has {frames} frames but the episode has {length} rows",
-                                video,
-                                schema.EGO_VIDEO_KEY,
-                                index,
-                            )
+                found.append(_problem("video file missing", video, video_key, index))
+                continue
+            try:
+                frames, method = frame_count(video)
+                if frames != length:
+                    found.append(
+                        _problem(
+                            f"video has {frames} frames but the episode has {length} rows",
+                            video,
+                            video_key,
+                            index,
                         )
-                    elif method == "mp4-boxes":
-                        fps = float(self.info.get("fps", 30))
-                        for message in timing_problems(video, frames=length, fps=fps):
-                            found.append(_problem(message, video, schema.EGO_VIDEO_KEY, index))
-                except InputError as exc:
-                    found.append(_problem(str(exc), video, schema.EGO_VIDEO_KEY, index))
+                    )
+                elif method == "mp4-boxes":
+                    fps = float(self.info.get("fps", 30))
+                    for message in timing_problems(video, frames=length, fps=fps):
+                        found.append(_problem(message, video, video_key, index))
+            except InputError as exc:
+                found.append(_problem(str(exc), video, video_key, index))
         return found
 
     def check_stats(self) -> None:
@@ -231,28 +312,74 @@ class _Validator:
                     values = entry.get(key)
                     if not isinstance(values, list) or len(values) != width:
                         self.add(f"stats {key!r} missing or not {width} values", path, name)
-        if isinstance(rel, dict):
+        spec = self.relative_spec()
+        if isinstance(rel, dict) and spec is not None:
             path = self.root / "meta/relative_stats.json"
-            for group in schema.RELATIVE_GROUPS:
-                entry = rel.get(group)
+            for group in spec.groups:
+                entry = rel.get(group.name)
                 if not isinstance(entry, dict):
-                    self.add("relative stats missing for group", path, group)
+                    self.add("relative stats missing for group", path, group.name)
                     continue
+                expected = (spec.horizon, group.width)
                 for key in STAT_KEYS:
                     shape = np.shape(entry.get(key)) if entry.get(key) is not None else None
-                    if shape != (schema.ACTION_HORIZON, 7):
-                        self.add(f"relative stats {key!r} shape {shape}, expected (30, 7)", path, group)
-        if isinstance(stats, dict) and isinstance(rel, dict):
-            for message in stats_problems(self.root):
+                    if shape != expected:
+                        self.add(
+                            f"relative stats {key!r} shape {shape}, expected {expected}", path, group.name
+                        )
+            if spec.config is not None:
+                # Upstream skips every key the file already holds: a stale extra key would be trained with.
+                for name in sorted(set(rel) - {g.name for g in spec.groups}):
+                    self.add(f"relative stats for {name}, not a RELATIVE key of {spec.config}", path, name)
+        if isinstance(stats, dict) and isinstance(rel, dict) and spec is not None:
+            record = spec.record()
+            for message in stats_problems(self.root, horizon=spec.horizon, relative=record):
                 self.add(f"stale stats: {message}", self.root / "meta/groot_ops.json")
 
+    def relative_spec(self) -> RelativeSpec | None:
+        from groot_ops.data.relative import config_spec
 
-def validate_dataset(dataset_dir: str | os.PathLike[str], *, stats: bool = True) -> dict[str, Any]:
+        if self.config is None:
+            from groot_ops.data.relative import RelativeGroup, RelativeSpec
+
+            # UNITREE_G1's fixed groups (the modality.json check above holds it to them).
+            groups = tuple(
+                RelativeGroup(
+                    name,
+                    name,
+                    schema.STATE_KEY,
+                    schema.group_slice(schema.STATE_GROUPS, name),
+                    schema.ACTION_KEY,
+                    schema.group_slice(schema.ACTION_GROUPS, name),
+                )
+                for name in schema.RELATIVE_GROUPS
+            )
+            return RelativeSpec(schema.ACTION_HORIZON, groups)
+        try:
+            return config_spec(self.config, self.root)
+        except GrootOpsError as exc:
+            self.add(f"relative stats: {exc}", self.config.path)
+            return None
+
+
+def validate_dataset(
+    dataset_dir: str | os.PathLike[str],
+    *,
+    stats: bool = True,
+    modality_config: ModalityConfigFile | str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
     """``{"ok", "problems": [{"message", "path", "column", "episode"}], "episodes", "frames"}``.
 
     ``stats=False`` checks the data alone (a GR00T-layout download before its stats are recomputed).
+    ``modality_config``: a NEW_EMBODIMENT dataset's modality config (parsed, or its file): the generic
+    GR00T-layout rules and that config against ``meta/modality.json`` instead of the UNITREE_G1 layout.
     """
-    validator = _Validator(Path(dataset_dir))
+    config = modality_config
+    if config is not None and not hasattr(config, "modalities"):
+        from groot_ops.train.modality_config import parse_modality_config
+
+        config = parse_modality_config(config)  # type: ignore[arg-type]
+    validator = _Validator(Path(dataset_dir), config)  # type: ignore[arg-type]
     if validator.check_info():
         validator.check_modality()
         validator.check_episodes()

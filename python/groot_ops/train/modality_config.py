@@ -184,12 +184,17 @@ def _check_module_name(path: Path) -> None:
         )
 
 
-def parse_modality_config(path: str | Path) -> ModalityConfigFile:
-    """The config dict registered by the file, read with :mod:`ast` (never executed)."""
+def parse_modality_config(path: str | Path, *, text: str | None = None) -> ModalityConfigFile:
+    """The config dict registered by the file, read with :mod:`ast` (never executed).
+
+    ``text``: the file's content when it lives on another machine (the datasets stage runs on the
+    training host, the recipe's file is on the controller); ``path`` then only names it.
+    """
     path = Path(path)
     _check_module_name(path)
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        source = path.read_text(encoding="utf-8") if text is None else text
+        tree = ast.parse(source, filename=str(path))
     except OSError as exc:
         raise ConfigError(f"modality config {path}: cannot read it ({exc.strerror or exc})") from None
     except SyntaxError as exc:

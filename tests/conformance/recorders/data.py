@@ -7,6 +7,9 @@
 - ``stats_v21.json``: upstream's ``generate_stats`` + ``generate_rel_stats`` on our v2.1 conversion.
 - ``relative_stats_rewrite.json``: ``relative_stats.json`` as we write it, and as upstream's trainer
   rewrites it at every launch (``generate_rel_stats`` on a dataset that already has our stats).
+- ``stats_new_embodiment.json``: upstream's ``generate_stats`` + ``generate_rel_stats(..., NEW_EMBODIMENT)``
+  on a GR00T-layout teleop-shaped dataset (``tests.data_factory.teleop_dataset``: 7-wide Dex3 hands,
+  1,200-1,500-frame episodes) with the production ``g1_teleop_config.py`` registered as its trainer does.
 
 The datasets are rebuilt by ``tests.data_factory.verdict_datasets`` (deterministic), so CI tests can
 hold the product and the stand-in against these files without upstream.
@@ -84,4 +87,23 @@ def record(upstream: Upstream, out_dir: Path) -> list[Path]:
                 },
             )
         )
+        written.append(record_new_embodiment(upstream, out_dir, Path(tmp)))
     return written
+
+
+def record_new_embodiment(upstream: Upstream, out_dir: Path, tmp: Path) -> Path:
+    """``stats_new_embodiment.json`` alone (``python -c`` it to re-record without the loader verdicts)."""
+    from tests.data_factory import TELEOP_CONFIG, teleop_dataset
+
+    teleop = teleop_dataset(tmp / "teleop")
+    generated = upstream.run_json("data_stats_new_embodiment.py", str(teleop), str(TELEOP_CONFIG))
+    return _write(
+        out_dir / "stats_new_embodiment.json",
+        {
+            "upstream": PINNED_COMMIT,
+            "config": TELEOP_CONFIG.name,
+            "config_sha256": _sha256(TELEOP_CONFIG.read_text()),
+            "stats": generated["stats"],
+            "relative_stats": generated["relative_stats"],
+        },
+    )

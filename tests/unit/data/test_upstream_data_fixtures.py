@@ -166,3 +166,69 @@ def test_freshness_survives_the_launch_rewrite_and_catches_changed_values(
     assert "stats values were changed" in " ".join(stats_problems(root))
     redo = compute_stats(root)
     assert redo["changed"] and rel.read_bytes() == before and stats_are_fresh(root)
+
+
+def _teleop_close(ours: dict, theirs: dict) -> None:
+    """Order statistics bit for bit; mean/std within upstream's float32 accumulation (measured below 6e-5
+    relative on near-zero relative means, hence an absolute floor)."""
+    assert list(ours) == list(theirs)
+    for key in theirs:
+        assert list(ours[key]) == list(theirs[key])
+        for stat, values in theirs[key].items():
+            assert np.shape(ours[key][stat]) == np.shape(values), (key, stat)
+            if stat in ("mean", "std"):
+                np.testing.assert_allclose(
+                    ours[key][stat], values, rtol=1e-4, atol=1e-6, err_msg=f"{key} {stat}"
+                )
+            else:
+                np.testing.assert_array_equal(ours[key][stat], values, err_msg=f"{key} {stat}")
+
+
+def test_new_embodiment_stats_are_upstreams_numbers(tmp_path: Path) -> None:
+    from groot_ops.data.relative import config_spec
+    from groot_ops.train.modality_config import parse_modality_config
+    from tests.data_factory import TELEOP_CONFIG, teleop_dataset
+
+    recorded = _fixture("stats_new_embodiment.json")
+    # The fixture was recorded with this very config: a changed file needs a new recording.
+    assert recorded["config_sha256"] == hashlib.sha256(TELEOP_CONFIG.read_text().encode()).hexdigest()
+    root = teleop_dataset(tmp_path / "teleop")
+    compute_stats(root, relative=config_spec(parse_modality_config(TELEOP_CONFIG), root))
+    _teleop_close(json.loads((root / "meta/stats.json").read_text()), json.loads(recorded["stats"]))
+    relative = json.loads((root / "meta/relative_stats.json").read_text())
+    # generate_rel_stats under the teleop config: the RELATIVE arms only, (16, 7) each.
+    assert list(relative) == ["left_arm", "right_arm"]
+    _teleop_close(relative, json.loads(recorded["relative_stats"]))
+
+
+def test_standin_new_embodiment_stats_are_upstreams(tmp_path: Path, standin: object) -> None:
+    import importlib
+
+    from gr00t.configs.data import embodiment_configs
+    from gr00t.data.stats import generate_rel_stats, generate_stats
+
+    from tests.data_factory import TELEOP_CONFIG, teleop_dataset
+
+    recorded = _fixture("stats_new_embodiment.json")
+    root = teleop_dataset(tmp_path / "teleop")
+    saved = dict(embodiment_configs.MODALITY_CONFIGS)
+    sys.path.append(str(TELEOP_CONFIG.parent))
+    try:
+        # launch_finetune.py load_modality_config: imported by stem, registering NEW_EMBODIMENT.
+        importlib.import_module(TELEOP_CONFIG.stem)
+        generate_stats(root)
+        generate_rel_stats(root, "new_embodiment")
+    finally:
+        sys.path.remove(str(TELEOP_CONFIG.parent))
+        sys.modules.pop(TELEOP_CONFIG.stem, None)
+        embodiment_configs.MODALITY_CONFIGS.clear()
+        embodiment_configs.MODALITY_CONFIGS.update(saved)
+    _stats_close(
+        json.loads((root / "meta/stats.json").read_text()),
+        json.loads(recorded["stats"]),
+        exact_rtol=1e-6,
+        moment_rtol=1e-6,
+    )
+    relative = json.loads((root / "meta/relative_stats.json").read_text())
+    assert list(relative) == list(json.loads(recorded["relative_stats"]))
+    _stats_close(relative, json.loads(recorded["relative_stats"]), exact_rtol=1e-6, moment_rtol=1e-6)

@@ -65,14 +65,16 @@ def decoded_frames(video: Path, count: int) -> int:
     return got
 
 
-def group_ranges(modality: dict, kind: str, keys: tuple[str, ...], path: Path) -> dict[str, tuple[int, int]]:
+def group_ranges(
+    modality: dict, kind: str, keys: tuple[str, ...], path: Path, needs: str = "UNITREE_G1"
+) -> dict[str, tuple[int, int]]:
     section = modality.get(kind)
     if not isinstance(section, dict):
         raise KeyError(f"{path}: no '{kind}' section")
     ranges = {}
     for key in keys:
         if key not in section:
-            raise KeyError(f"{path}: {kind} key '{key}' missing (UNITREE_G1 needs {list(keys)})")
+            raise KeyError(f"{path}: {kind} key '{key}' missing ({needs} needs {list(keys)})")
         ranges[key] = (int(section[key]["start"]), int(section[key]["end"]))
     return ranges
 
@@ -89,16 +91,19 @@ class GrootDataset:
     task_index: np.ndarray  # (frames,) int64
     episode_start: np.ndarray  # first row of the episode each row belongs to
     episode_end: np.ndarray  # one past its last row
+    # The groups loaded: UNITREE_G1's, or a registered (NEW_EMBODIMENT) modality config's.
+    state_keys: tuple[str, ...] = STATE_KEYS
+    action_keys: tuple[str, ...] = ACTION_KEYS
 
     @property
     def frames(self) -> int:
         return int(self.state.shape[0])
 
     def state_ranges(self) -> dict[str, tuple[int, int]]:
-        return group_ranges(self.modality, "state", STATE_KEYS, self.root / "meta/modality.json")
+        return group_ranges(self.modality, "state", self.state_keys, self.root / "meta/modality.json")
 
     def action_ranges(self) -> dict[str, tuple[int, int]]:
-        return group_ranges(self.modality, "action", ACTION_KEYS, self.root / "meta/modality.json")
+        return group_ranges(self.modality, "action", self.action_keys, self.root / "meta/modality.json")
 
     def action_chunks(self, rows: np.ndarray) -> np.ndarray:
         """(len(rows), horizon, action_dim): the next 30 actions, the last one repeated at episode end."""
@@ -117,7 +122,18 @@ def _column(table, column: str, path: Path, width: int | None) -> np.ndarray:
     return array
 
 
-def load_dataset(root: Path, *, check_videos: bool = True) -> GrootDataset:
+def _width(info: dict, column: str, path: Path) -> int:
+    shape = ((info.get("features") or {}).get(column) or {}).get("shape")
+    if not (isinstance(shape, list) and len(shape) == 1 and isinstance(shape[0], int)):
+        raise KeyError(f"{path}: feature '{column}' has no 1-D shape")
+    return int(shape[0])
+
+
+def load_dataset(root: Path, *, check_videos: bool = True, configs: dict | None = None) -> GrootDataset:
+    """``configs``: a registered (NEW_EMBODIMENT) modality config: its state, action and video keys are
+    loaded, sliced out of columns of their info.json widths (lerobot_episode_loader.py
+    _extract_joint_groups, _load_video_data); without it the UNITREE_G1 groups. Keys the dataset lacks are
+    left to gr00t/data/modality_check.py, which fails where and as upstream does."""
     import pyarrow.parquet as pq
 
     meta = root / "meta"
@@ -126,25 +142,50 @@ def load_dataset(root: Path, *, check_videos: bool = True) -> GrootDataset:
         if key not in info:
             raise KeyError(f"{meta / 'info.json'}: required key '{key}' missing")
     modality = read_json(meta / "modality.json")
-    state_ranges = group_ranges(modality, "state", STATE_KEYS, meta / "modality.json")
-    action_ranges = group_ranges(modality, "action", ACTION_KEYS, meta / "modality.json")
-    state_dim = max(end for _, end in state_ranges.values())
-    action_dim = max(end for _, end in action_ranges.values())
+    state_keys, action_keys, video_keys = STATE_KEYS, ACTION_KEYS, ("ego_view",)
+    if configs is not None:
+        state_keys = tuple(k for k in configs["state"].modality_keys if k in modality.get("state", {}))
+        action_keys = tuple(k for k in configs["action"].modality_keys if k in modality.get("action", {}))
+        video = configs.get("video")
+        video_keys = tuple(
+            k for k in (video.modality_keys if video else []) if k in modality.get("video", {})
+        )
+    state_ranges = group_ranges(modality, "state", state_keys, meta / "modality.json")
+    action_ranges = group_ranges(modality, "action", action_keys, meta / "modality.json")
+    if configs is None:
+        state_dim = max(end for _, end in state_ranges.values())
+        action_dim = max(end for _, end in action_ranges.values())
+    else:
+        state_dim = _width(info, STATE_COLUMN, meta / "info.json")
+        action_dim = _width(info, ACTION_COLUMN, meta / "info.json")
+        for kind, ranges, width in (
+            ("state", state_ranges, state_dim),
+            ("action", action_ranges, action_dim),
+        ):
+            for key, (start, end) in ranges.items():
+                if not 0 <= start < end <= width:
+                    # x[start:end] of a shorter row: the group comes out narrower than modality.json says.
+                    raise ValueError(
+                        f"{meta / 'modality.json'}: {kind} '{key}' {start}..{end} of a {width}-wide column"
+                    )
     tasks = {int(row["task_index"]): str(row["task"]) for row in read_jsonl(meta / "tasks.jsonl")}
     episodes = read_jsonl(meta / "episodes.jsonl")
     if not episodes:
         raise AssertionError(f"{meta / 'episodes.jsonl'}: no episodes")
     features = info.get("features", {})
     float_columns = [name for name, feat in features.items() if "float" in str(feat.get("dtype", ""))]
-    video_key = VIDEO_COLUMN
+    video_columns = [VIDEO_COLUMN]
     if check_videos:
-        # _parse_and_validate_modality_configs: the config's video keys must be in modality.json.
-        if "ego_view" not in (modality.get("video") or {}):
-            raise ValueError(f"{meta / 'modality.json'}: video key 'ego_view' not found in modality.json")
-        video_key = modality["video"]["ego_view"].get("original_key", "observation.images.ego_view")
-        # _load_video_data: assert original_key in the info.json features.
-        if video_key not in features:
-            raise AssertionError(f"{meta / 'info.json'}: original key {video_key} not in feature config")
+        video_columns = []
+        for name in video_keys:
+            # _parse_and_validate_modality_configs: the config's video keys must be in modality.json.
+            if name not in (modality.get("video") or {}):
+                raise ValueError(f"{meta / 'modality.json'}: video key '{name}' not found in modality.json")
+            video_key = modality["video"][name].get("original_key", f"observation.images.{name}")
+            # _load_video_data: assert original_key in the info.json features.
+            if video_key not in features:
+                raise AssertionError(f"{meta / 'info.json'}: original key {video_key} not in feature config")
+            video_columns.append(video_key)
     chunks_size = int(info["chunks_size"])
     states, actions, task_rows, starts, ends = [], [], [], [], []
     offset = 0
@@ -180,12 +221,13 @@ def load_dataset(root: Path, *, check_videos: bool = True) -> GrootDataset:
         if check_videos:
             if "video_path" not in info:
                 raise KeyError(f"{meta / 'info.json'}: no video_path")
-            video = root / info["video_path"].format(
-                episode_chunk=chunk, episode_index=index, video_key=video_key
-            )
-            if not video.is_file():
-                raise FileNotFoundError(f"episode {index}: video {video} not found")
-            decoded_frames(video, len(state))
+            for video_key in video_columns:
+                video = root / info["video_path"].format(
+                    episode_chunk=chunk, episode_index=index, video_key=video_key
+                )
+                if not video.is_file():
+                    raise FileNotFoundError(f"episode {index}: video {video} not found")
+                decoded_frames(video, len(state))
         states.append(state)
         actions.append(action)
         task_rows.append(task_index)
@@ -203,4 +245,6 @@ def load_dataset(root: Path, *, check_videos: bool = True) -> GrootDataset:
         task_index=np.concatenate(task_rows),
         episode_start=np.concatenate(starts),
         episode_end=np.concatenate(ends),
+        state_keys=state_keys,
+        action_keys=action_keys,
     )

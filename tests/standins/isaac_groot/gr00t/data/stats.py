@@ -67,17 +67,20 @@ def generate_stats(dataset_path: str | Path) -> None:
         json.dump(stats, handle, indent=4)
 
 
-def _relative_chunks(dataset: GrootDataset, key: str) -> np.ndarray:
-    """(chunks, 30, dims) float32: gr00t/data/stats.py RelativeActionLoader.load_relative_actions."""
-    s0, s1 = dataset.state_ranges()[key]
+def _relative_chunks(
+    dataset: GrootDataset, key: str, state_key: str | None = None, horizon: int = ACTION_HORIZON
+) -> np.ndarray:
+    """(chunks, horizon, dims) float32: gr00t/data/stats.py RelativeActionLoader.load_relative_actions
+    (the ActionConfig's state_key, else the action key; horizon = len(action delta_indices))."""
+    s0, s1 = dataset.state_ranges()[state_key or key]
     a0, a1 = dataset.action_ranges()[key]
     chunks = []
     for start in np.unique(dataset.episode_start):
         end = int(dataset.episode_end[start])
         # usable_length = len(df) - delta_indices[-1]; the state at step i is the reference.
-        for t in range(int(start), end - ACTION_HORIZON + 1):
+        for t in range(int(start), end - horizon + 1):
             state = dataset.state[t, s0:s1].astype(np.float64)
-            chunks.append(dataset.action[t : t + ACTION_HORIZON, a0:a1].astype(np.float64) - state)
+            chunks.append(dataset.action[t : t + horizon, a0:a1].astype(np.float64) - state)
     return np.asarray(chunks, dtype=np.float32)
 
 
@@ -93,11 +96,11 @@ def generate_rel_stats(dataset_path: str | Path, embodiment_tag: Any) -> None:
 
     tag = getattr(embodiment_tag, "value", embodiment_tag)
     action_config = MODALITY_CONFIGS[tag]["action"]  # KeyError for an unregistered tag, as upstream
-    relative_keys = [
-        key
-        for key, spec in zip(action_config.modality_keys, action_config.action_configs or [], strict=False)
-        if spec.rep is ActionRepresentation.RELATIVE
-    ]
+    specs = dict(zip(action_config.modality_keys, action_config.action_configs or [], strict=False))
+    relative_keys = [key for key, spec in specs.items() if spec.rep is ActionRepresentation.RELATIVE]
+    horizon = len(action_config.delta_indices)
+    # UNITREE_G1 loads its built-in groups; a registered config its own keys (RelativeActionLoader).
+    configs = None if tag == "unitree_g1" else MODALITY_CONFIGS[tag]
     path = root / REL_STATS_FILE
     stats = json.loads(path.read_text()) if path.exists() else {}
     dataset = None
@@ -108,10 +111,10 @@ def generate_rel_stats(dataset_path: str | Path, embodiment_tag: Any) -> None:
             # RelativeActionLoader builds a LeRobotEpisodeLoader, which asserts that stats.json exists.
             if not (root / STATS_FILE).exists():
                 raise AssertionError(f"{root / STATS_FILE} does not exist for {root}")
-            dataset = load_dataset(root, check_videos=False)
-        chunks = _relative_chunks(dataset, key)
+            dataset = load_dataset(root, check_videos=False, configs=configs)
+        chunks = _relative_chunks(dataset, key, specs[key].state_key, horizon)
         if chunks.size == 0:
-            raise ValueError(f"{root}: no episode is {ACTION_HORIZON} frames long (np.max of an empty list)")
+            raise ValueError(f"{root}: no episode is {horizon} frames long (np.max of an empty list)")
         stats[key] = {
             "max": np.max(chunks, axis=0).tolist(),
             "min": np.min(chunks, axis=0).tolist(),

@@ -78,7 +78,8 @@ def _load_base_model(base_model_path: str) -> None:
 
 def _check_stand_in_limits(modality_configs: dict) -> None:
     """What the stand-in's tiny model cannot do (not an upstream rule): it trains on the whole UNITREE_G1
-    vectors, so a config must keep the 30-step horizon and relative arms (any subset of groups is fine)."""
+    vectors, so a config must keep the 30-step horizon and relative arms (any subset of groups is fine) and
+    the dataset the UNITREE_G1 groups (checked by loading it as such after the upstream-faithful load)."""
     from gr00t.data.embodiment import ACTION_HORIZON, RELATIVE_ACTION_KEYS
     from gr00t.data.types import ActionRepresentation
 
@@ -112,13 +113,18 @@ def _prepare_dataset(config: FinetuneConfig, *, rank: int, barrier):
         if rank == 0 and new_embodiment:
             # generate_rel_stats(dataset_path, NEW_EMBODIMENT) reads the registered config's RELATIVE keys.
             modality_check.check_rel_stats_stage(dataset_root, configs)
-        loaded = load_dataset(dataset_root)
+        # LeRobotEpisodeLoader loads the registered config's keys and videos (NEW_EMBODIMENT: its own).
+        loaded = load_dataset(dataset_root, configs=configs if new_embodiment else None)
         if rank == 0:
             _rewrite_stats(loaded, config.embodiment_tag)
         barrier()
         if new_embodiment:
             # ShardedSingleStepDataset, get_dataset_statistics and the first step, in that order.
             modality_check.check_dataset_stages(dataset_root, configs)
+    if new_embodiment:
+        # Loaded, stats written and checked as upstream; only then what the tiny model cannot train.
+        _check_stand_in_limits(configs)
+        loaded = load_dataset(dataset_root)
     return loaded
 
 
@@ -149,10 +155,9 @@ def run(config: FinetuneConfig) -> None:
 
     # gr00t/configs/base_config.py Config.validate: MODALITY_CONFIGS[tag] (KeyError 'new_embodiment' when
     # no --modality_config_path registered it).
-    modality_configs = MODALITY_CONFIGS[config.embodiment_tag.value]
+    MODALITY_CONFIGS[config.embodiment_tag.value]
     if config.embodiment_tag not in (EmbodimentTag.UNITREE_G1, EmbodimentTag.NEW_EMBODIMENT):
         raise ValueError(f"groot-ops stand-in: {config.embodiment_tag.name} is not implemented")
-    _check_stand_in_limits(modality_configs)
     # gr00t/experiment/experiment.py run: --experiment_name appends a sub-directory.
     if config.experiment_name is None:
         output_dir = Path(config.output_dir)
