@@ -31,13 +31,21 @@ g1_teleop_config = {
         modality_keys=["left_arm", "right_arm", "left_hand", "right_hand"],
         action_configs=[
             # left_arm
-            ActionConfig(rep=ActionRepresentation.RELATIVE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT),
+            ActionConfig(
+                rep=ActionRepresentation.RELATIVE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT
+            ),
             # right_arm
-            ActionConfig(rep=ActionRepresentation.RELATIVE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT),
+            ActionConfig(
+                rep=ActionRepresentation.RELATIVE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT
+            ),
             # left_hand
-            ActionConfig(rep=ActionRepresentation.ABSOLUTE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT),
+            ActionConfig(
+                rep=ActionRepresentation.ABSOLUTE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT
+            ),
             # right_hand
-            ActionConfig(rep=ActionRepresentation.ABSOLUTE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT),
+            ActionConfig(
+                rep=ActionRepresentation.ABSOLUTE, type=ActionType.NON_EEF, format=ActionFormat.DEFAULT
+            ),
         ],
     ),
     "language": ModalityConfig(delta_indices=[0], modality_keys=["annotation.human.task_description"]),
