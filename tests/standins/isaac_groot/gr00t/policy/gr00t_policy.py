@@ -51,16 +51,6 @@ class Gr00tPolicy(BasePolicy):
             )
         embodiment = embodiment_tag.value
         self.config = json.loads((model_dir / "config.json").read_text())
-        statistics = json.loads((model_dir / "statistics.json").read_text())
-        embodiments = json.loads((model_dir / "embodiment_id.json").read_text())
-        if embodiment not in statistics or embodiment not in embodiments:
-            raise ValueError(
-                f"{model_dir} has no statistics for embodiment {embodiment!r}: not fine-tuned for it"
-            )
-        self.normalizer = Normalizer(statistics[embodiment])
-        self.weights = load_sharded(model_dir)
-        self.embodiment_tag = embodiment_tag
-        self.device = device
         # Mirrors gr00t_policy.py Gr00tPolicy.__init__: processor.get_modality_configs()[tag], i.e. the
         # modality configs that Gr00tN1d6Processor.save_pretrained wrote into processor_config.json at
         # training time (a NEW_EMBODIMENT model carries its --modality_config_path registration there);
@@ -69,6 +59,17 @@ class Gr00tPolicy(BasePolicy):
         self.modality_configs: dict[str, ModalityConfig] = served_modality_configs(
             processor_config, embodiment
         )
+        statistics = json.loads((model_dir / "statistics.json").read_text())
+        embodiments = json.loads((model_dir / "embodiment_id.json").read_text())
+        # The stand-in's own check (upstream would fail later, on the first normalization).
+        if embodiment not in statistics or embodiment not in embodiments:
+            raise ValueError(
+                f"{model_dir} has no statistics for embodiment {embodiment!r}: not fine-tuned for it"
+            )
+        self.normalizer = Normalizer(statistics[embodiment])
+        self.weights = load_sharded(model_dir)
+        self.embodiment_tag = embodiment_tag
+        self.device = device
         language_keys = self.modality_configs["language"].modality_keys
         language_delta_indices = self.modality_configs["language"].delta_indices
         assert len(language_keys) == 1, "Only one language key is supported"
