@@ -35,13 +35,14 @@ options:
     type: int
     default: 5555
   embodiment:
-    description: Embodiment tag the server was started with (enum value, e.g. C(unitree_g1), C(new_embodiment)).
+    description: Embodiment tag the server runs (enum value, e.g. C(unitree_g1), C(new_embodiment)).
     type: str
     default: unitree_g1
   statistics:
     description:
-      - The served model's C(statistics.json) (C({tag: {state|action: {group: {min, max, ...}}}})). Required
-        for an O(embodiment) other than C(unitree_g1): the server's modality config carries no widths.
+      - "The served model's C(statistics.json): per tag, C(state) and C(action) groups, each with
+        C(min), C(max), ... lists as wide as the group. Required for an O(embodiment) other than
+        C(unitree_g1): the server's modality config carries no widths."
     type: dict
   sim_policy_wrapper:
     description:

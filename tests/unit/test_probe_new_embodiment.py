@@ -121,5 +121,5 @@ def test_actions_are_held_to_the_served_horizon_and_widths() -> None:
 
 
 def test_probing_another_embodiment_without_statistics_is_refused_before_any_request() -> None:
-    with pytest.raises(InputError, match="needs the served model's statistics.json"):
+    with pytest.raises(InputError, match=r"needs the served model's statistics\.json"):
         probe_server("127.0.0.1", 1, embodiment="new_embodiment", startup_timeout_s=0.1)

@@ -62,11 +62,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _read_statistics(path: str) -> Any:
     import json
+    from pathlib import Path
 
     from groot_ops.errors import InputError
 
     try:
-        return json.loads(open(path, encoding="utf-8").read())  # noqa: SIM115
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read statistics file {path}: {exc}") from exc
 
