@@ -11,10 +11,13 @@ description:
   - Speaks the protocol of Isaac-GR00T n1.6.1's C(gr00t/eval/run_gr00t_server.py) (msgpack, numpy arrays
     and ModalityConfigs in upstream's encodings).
   - Sends C(ping) (retried while nothing answers, until O(startup_timeout_s), while the model loads), then
-    C(get_modality_config), whose ModalityConfigs must name the embodiment's groups in model order and a
-    30-step action horizon, then a canned all-zero C(get_action) in the layout the server was started
-    with (O(sim_policy_wrapper)) whose reply must hold every action group as float32 (1, 30, width),
+    C(get_modality_config), then a canned all-zero C(get_action) in the layout the server was started
+    with (O(sim_policy_wrapper)) whose reply must hold every action group as float32 (1, horizon, width),
     then C(reset).
+  - For C(unitree_g1) the ModalityConfigs must name the UNITREE_G1 groups in model order and a 30-step
+    horizon, widths from the layout. For any other embodiment (C(new_embodiment)) the observation is built
+    from the served ModalityConfigs (keys, delta indices, language key) with each group's width from the
+    served model's C(statistics.json) (O(statistics)).
   - Every request uses a fresh REQ socket with a poll deadline of O(request_timeout_s), so a silent server
     cannot hang the play (the upstream client never applies its receive timeout).
   - Fails, naming the endpoint, the stage and what the server answered, when any stage does not pass;
@@ -32,9 +35,15 @@ options:
     type: int
     default: 5555
   embodiment:
-    description: Embodiment whose modality layout the server must serve (enum value).
+    description: Embodiment tag the server runs (enum value, e.g. C(unitree_g1), C(new_embodiment)).
     type: str
     default: unitree_g1
+  statistics:
+    description:
+      - "The served model's C(statistics.json): per tag, C(state) and C(action) groups, each with
+        C(min), C(max), ... lists as wide as the group. Required for an O(embodiment) other than
+        C(unitree_g1): the server's modality config carries no widths."
+    type: dict
   sim_policy_wrapper:
     description:
       - The server runs with C(--use-sim-policy-wrapper) (C(Gr00tSimPolicyWrapper)), so the probe sends
@@ -137,6 +146,7 @@ def main() -> None:
             "host": {"type": "str", "required": True},
             "port": {"type": "int", "default": 5555},
             "embodiment": {"type": "str", "default": "unitree_g1"},
+            "statistics": {"type": "dict"},
             "sim_policy_wrapper": {"type": "bool", "default": False},
             "request_timeout_s": {"type": "float", "default": 10.0},
             "startup_timeout_s": {"type": "float", "default": 600.0},
@@ -177,6 +187,7 @@ def main() -> None:
         startup_timeout_s=params["startup_timeout_s"],
         api_token=params["api_token"],
         sim_policy_wrapper=params["sim_policy_wrapper"],
+        statistics=params["statistics"],
     )
     result["changed"] = False
     if not result["ok"]:

@@ -12,8 +12,12 @@ Four stages, each a real request in upstream's protocol (``groot_ops.policy_wire
    wrapper) as float32 (1, 30, width) with finite values;
 4. ``reset``, answered with a map (``{}`` from ``Gr00tPolicy``).
 
-The server's modality config carries no group widths (upstream takes them from the checkpoint's
-statistics); the probe takes them from ``groot_ops.data.schema``, the one home of the UNITREE_G1 layout.
+The server's modality config carries no group widths (upstream's processor takes each group's width
+from the checkpoint's ``statistics.json``). For UNITREE_G1 the probe checks the served keys against
+``groot_ops.data.schema``, the one home of that layout, and takes the widths from it. For any other tag
+(NEW_EMBODIMENT) the observation is built from the served config itself: its keys, its delta indices, its
+one language key, and each group's width from the model's ``statistics.json`` (``statistics``), as
+upstream's StateActionProcessor reads it; a served key without statistics fails the stage naming it.
 Every stage records what the server answered, so a failed probe says which stage failed and why.
 """
 
@@ -91,21 +95,78 @@ def embodiment_spec(embodiment: str) -> Embodiment:
     return EMBODIMENTS[key]()
 
 
+def widths_from_statistics(statistics: Any, tag: str) -> dict[str, dict[str, int]]:
+    """Each state/action group's width in a checkpoint's ``statistics.json`` for ``tag``.
+
+    Upstream's file is ``{tag: {"state" | "action" | "relative_action": {group: {"min", "max", "mean",
+    "std", "q01", "q99"}}}}`` (Gr00tN1d6Processor.save_pretrained); StateActionProcessor takes a group's
+    width ("dim") from the length of its min/max lists, and so does this.
+    """
+    tag = tag.lower()
+    if not isinstance(statistics, dict) or not isinstance(statistics.get(tag), dict):
+        has = sorted(statistics) if isinstance(statistics, dict) else type(statistics).__name__
+        raise InputError(f"statistics.json has no statistics for embodiment {tag!r} (has: {has})")
+    widths: dict[str, dict[str, int]] = {}
+    for modality in ("state", "action"):
+        groups = statistics[tag].get(modality)
+        if not isinstance(groups, dict):
+            raise InputError(f"statistics.json: {tag}.{modality} is missing or not a map")
+        widths[modality] = {}
+        for group, stats in groups.items():
+            values = next((stats[s] for s in ("min", "max", "q01", "mean") if s in stats), None)
+            if not isinstance(values, list) or not values or isinstance(values[0], list):
+                raise InputError(f"statistics.json: {tag}.{modality}.{group} has no 1-D min/max list")
+            widths[modality][group] = len(values)
+    return widths
+
+
+def served_spec(
+    reply: Any, tag: str, widths: dict[str, dict[str, int]]
+) -> tuple[dict[str, ModalityConfig], Embodiment]:
+    """The server's configs and what the probe builds from them: keys, horizon and language as served,
+    widths from the model's statistics (any embodiment; UNITREE_G1 keeps check_modality_config)."""
+    configs = _modality_configs(reply)
+    built: dict[str, dict[str, int]] = {}
+    for modality in ("state", "action"):
+        keys = configs[modality].modality_keys
+        if not keys:
+            raise StageFailure(f"{modality} config names no keys", reply)
+        unknown = [key for key in keys if key not in widths[modality]]
+        if unknown:
+            raise StageFailure(
+                f"served {modality} keys {unknown} have no statistics for {tag} in the model's "
+                f"statistics.json (it has {sorted(widths[modality])})",
+                reply,
+                hint="the server serves another model or embodiment tag than the probe was given",
+            )
+        built[modality] = {key: widths[modality][key] for key in keys}
+    if not configs["video"].modality_keys:
+        raise StageFailure("video config names no keys", reply)
+    language = configs["language"].modality_keys
+    if len(language) != 1:
+        # Gr00tPolicy.__init__ asserts exactly one language key.
+        raise StageFailure(f"language keys {language}: the server takes exactly one", reply)
+    horizon = len(configs["action"].delta_indices)
+    if horizon < 1:
+        raise StageFailure("action config has no delta indices", reply)
+    spec = Embodiment(
+        tag=tag,
+        video=tuple(configs["video"].modality_keys),
+        state=built["state"],
+        action=built["action"],
+        language=language[0],
+        horizon=horizon,
+    )
+    return configs, spec
+
+
 # ---------------------------------------------------------------------------------------------------
 # get_modality_config
 
 
 def check_modality_config(reply: Any, spec: Embodiment) -> dict[str, ModalityConfig]:
     """The server's configs for video/state/action/language, checked against ``spec``."""
-    if not isinstance(reply, dict):
-        raise StageFailure(f"expected a map of modality configs, got {type(reply).__name__}", reply)
-    configs: dict[str, ModalityConfig] = {}
-    for modality in ("video", "state", "action", "language"):
-        config = reply.get(modality)
-        if not isinstance(config, ModalityConfig):
-            what = "missing" if config is None else f"not a ModalityConfig ({type(config).__name__})"
-            raise StageFailure(f"modality '{modality}' is {what}", reply)
-        configs[modality] = config
+    configs = _modality_configs(reply)
     for modality, expected in (("state", list(spec.state)), ("action", list(spec.action))):
         keys = configs[modality].modality_keys
         if keys != expected:
@@ -127,6 +188,19 @@ def check_modality_config(reply: Any, spec: Embodiment) -> dict[str, ModalityCon
             f"action horizon {horizon} is not {spec.tag}'s {spec.horizon} (an N1.6 model serves 30 steps)",
             reply,
         )
+    return configs
+
+
+def _modality_configs(reply: Any) -> dict[str, ModalityConfig]:
+    if not isinstance(reply, dict):
+        raise StageFailure(f"expected a map of modality configs, got {type(reply).__name__}", reply)
+    configs: dict[str, ModalityConfig] = {}
+    for modality in ("video", "state", "action", "language"):
+        config = reply.get(modality)
+        if not isinstance(config, ModalityConfig):
+            what = "missing" if config is None else f"not a ModalityConfig ({type(config).__name__})"
+            raise StageFailure(f"modality '{modality}' is {what}", reply)
+        configs[modality] = config
     return configs
 
 
@@ -211,18 +285,37 @@ def probe_server(
     api_token: str | None = None,
     retry_interval_s: float = 1.0,
     sim_policy_wrapper: bool = False,
+    statistics: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """ping (retried until ``startup_timeout_s``), get_modality_config, a canned get_action, reset.
 
-    Returns ``{ok, changed: False, endpoint, layout, stages: [{name, ok, seconds, detail | error,
-    reply, hint}], attempts, seconds, failed_stage, error, hint}``.
+    ``statistics``: the served model's ``statistics.json``; required for any embodiment but UNITREE_G1
+    (its group widths). Returns ``{ok, changed: False, endpoint, layout, stages: [{name, ok, seconds,
+    detail | error, reply, hint}], attempts, seconds, failed_stage, error, hint}``.
     """
-    spec = embodiment_spec(embodiment)
+    tag = embodiment.lower()
+    if tag in EMBODIMENTS:
+        fixed = embodiment_spec(tag)
+
+        def read_config(reply: Any) -> tuple[dict[str, ModalityConfig], Embodiment]:
+            return check_modality_config(reply, fixed), fixed
+    else:
+        if statistics is None:
+            raise InputError(
+                f"probing embodiment {tag!r} needs the served model's statistics.json (statistics / "
+                f"--statistics): the group widths are only there"
+            )
+        widths = widths_from_statistics(statistics, tag)
+
+        def read_config(reply: Any) -> tuple[dict[str, ModalityConfig], Embodiment]:
+            return served_spec(reply, tag, widths)
+
     probe = _Probe(host, port, request_timeout_s, api_token)
     attempts = _ping(probe, startup_timeout_s, retry_interval_s)
     if probe.passed:
-        configs = probe.stage("get_modality_config", None, lambda reply: check_modality_config(reply, spec))
-        if configs is not None:
+        served = probe.stage("get_modality_config", None, read_config)
+        if served is not None:
+            configs, spec = served
             observation = canned_observation(configs, spec, sim_policy_wrapper=sim_policy_wrapper)
             probe.stage(
                 "get_action",
@@ -309,7 +402,8 @@ class _Probe:
                 api_token=self.api_token,
             )
             outcome = check(reply)
-            entry.update(ok=True, detail=outcome if isinstance(outcome, str) else _config_detail(outcome))
+            detail = outcome if isinstance(outcome, str) else _config_detail(outcome[0])
+            entry.update(ok=True, detail=detail)
         except NoReply as exc:
             entry.update(error=str(exc), reply=None)
             outcome = self.NO_REPLY

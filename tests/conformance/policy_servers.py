@@ -145,26 +145,32 @@ class RunningServer:
 
 
 def upstream_server(
-    upstream: Upstream, model_dir: Path, *flags: str, port: int | None = None
+    upstream: Upstream,
+    model_dir: Path,
+    *flags: str,
+    port: int | None = None,
+    embodiment_tag: str = "UNITREE_G1",
 ) -> RunningServer:
     """Upstream's run_gr00t_server.py on the fake model; the flags are its own (``--no-strict`` ...)."""
     port = port or free_port()
     argv = [
         str(upstream.python),
         str(UPSTREAM_SIDE / "serve_with_fake_model.py"),
-        *("--model-path", str(model_dir), "--embodiment-tag", "UNITREE_G1"),
+        *("--model-path", str(model_dir), "--embodiment-tag", embodiment_tag),
         *("--host", "127.0.0.1", "--port", str(port), "--device", "cpu", *flags),
     ]
     return RunningServer(argv, env=upstream.env(_quiet()), cwd=upstream.src, port=port, timeout_s=300)
 
 
-def standin_server(model_dir: Path, *flags: str, port: int | None = None) -> RunningServer:
+def standin_server(
+    model_dir: Path, *flags: str, port: int | None = None, embodiment_tag: str = "UNITREE_G1"
+) -> RunningServer:
     """The stand-in's run_gr00t_server.py in this interpreter (as the lab image runs it)."""
     port = port or free_port()
     argv = [
         sys.executable,
         str(STANDIN_ROOT / "gr00t" / "eval" / "run_gr00t_server.py"),
-        *("--model-path", str(model_dir), "--embodiment-tag", "UNITREE_G1"),
+        *("--model-path", str(model_dir), "--embodiment-tag", embodiment_tag),
         *("--host", "127.0.0.1", "--port", str(port), "--device", "cpu", *flags),
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

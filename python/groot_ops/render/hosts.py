@@ -219,7 +219,8 @@ def render_inference(view: AnsibleView, host: str) -> dict[str, Any]:
     stand_in = {"groot_server_image": image, "_groot_server_state": {"plan": plan}}
     container = _args(view, ref, {**base, **stand_in})
     probe = find_task(_role(view, "groot_server"), "groot_server_probe")
-    probe_args = _args(view, probe, base)
+    # Offline there is no statistics.json to read on the host: the probe's statistics are left out.
+    probe_args = _args(view, probe, {**base, "_groot_server_statistics": {"skipped": True}})
     return {
         "role": "groot_server",
         "server_image": image_info,

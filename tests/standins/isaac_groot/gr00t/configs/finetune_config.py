@@ -6,21 +6,9 @@ flags; ``tests/fixtures/upstream/train/fields.json`` (recorded from upstream) ho
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 
-
-# Member names of gr00t/data/embodiment_tags.py EmbodimentTag (tyro parses an enum by member name).
-class EmbodimentTag(enum.Enum):
-    ROBOCASA_PANDA_OMRON = "robocasa_panda_omron"
-    GR1 = "gr1"
-    UNITREE_G1 = "unitree_g1"
-    LIBERO_PANDA = "libero_panda"
-    OXE_GOOGLE = "oxe_google"
-    OXE_WIDOWX = "oxe_widowx"
-    OXE_DROID = "oxe_droid"
-    BEHAVIOR_R1_PRO = "behavior_r1_pro"
-    NEW_EMBODIMENT = "new_embodiment"
+from gr00t.data.embodiment_tags import EmbodimentTag
 
 
 @dataclass

@@ -22,8 +22,8 @@ def build_statistics(
         action_std[:, a0:a1] = np.asarray(rel_stats[key]["std"], dtype=np.float32)
     return {
         embodiment: {
-            "state": {k: {"start": v[0], "end": v[1]} for k, v in state_ranges.items()},
-            "action": {k: {"start": v[0], "end": v[1]} for k, v in action_ranges.items()},
+            "state": {k: _group(stats["observation.state"], v) for k, v in state_ranges.items()},
+            "action": {k: _group(stats["action"], v) for k, v in action_ranges.items()},
             "relative_action_keys": list(RELATIVE_ACTION_KEYS),
             "state_mean": stats["observation.state"]["mean"],
             "state_std": stats["observation.state"]["std"],
@@ -31,6 +31,22 @@ def build_statistics(
             "action_std": action_std.tolist(),
         }
     }
+
+
+UPSTREAM_STATS = ("min", "max", "mean", "std", "q01", "q99")
+
+
+def _group(column_stats: dict, span: tuple[int, int]) -> dict:
+    """One joint group: its span in the stand-in's vectors, and upstream's per-group statistics.
+
+    Mirrors the layout of upstream's ``statistics.json`` ({tag: {state|action: {group: {min, max, mean,
+    std, q01, q99}}}}, each a list of the group's width): upstream's StateActionProcessor takes a group's
+    width ("dim") from these lists, and so do clients that read the file (the groot-ops probe).
+    """
+    a, b = span
+    entry: dict = {"start": a, "end": b}
+    entry.update({s: list(column_stats[s][a:b]) for s in UPSTREAM_STATS if s in column_stats})
+    return entry
 
 
 class Normalizer:

@@ -57,3 +57,19 @@ class ModalityConfig:
                 else c
                 for c in self.action_configs
             ]
+
+
+def to_json_serializable(obj: object) -> object:
+    # Mirrors gr00t/data/utils.py to_json_serializable: dataclasses as dicts in field order, enums by
+    # name; this is how save_pretrained writes processor_kwargs.modality_configs.
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return to_json_serializable(asdict(obj))
+    if isinstance(obj, dict):
+        return {key: to_json_serializable(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_json_serializable(item) for item in obj]
+    if isinstance(obj, enum.Enum):
+        return obj.name
+    return obj

@@ -8,21 +8,9 @@ abbreviations; the last of a repeated flag wins; unknown flags or stray words ex
 from __future__ import annotations
 
 import argparse
-import enum
 from dataclasses import dataclass
 
-
-class EmbodimentTag(enum.Enum):
-    # Mirrors gr00t/data/embodiment_tags.py EmbodimentTag: the names tyro offers as choices.
-    ROBOCASA_PANDA_OMRON = "robocasa_panda_omron"
-    GR1 = "gr1"
-    UNITREE_G1 = "unitree_g1"
-    LIBERO_PANDA = "libero_panda"
-    OXE_GOOGLE = "oxe_google"
-    OXE_WIDOWX = "oxe_widowx"
-    OXE_DROID = "oxe_droid"
-    BEHAVIOR_R1_PRO = "behavior_r1_pro"
-    NEW_EMBODIMENT = "new_embodiment"
+from gr00t.data.embodiment_tags import EmbodimentTag
 
 
 # Mirrors gr00t/eval/run_gr00t_server.py ServerConfig: fields, types and defaults.

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from gr00t.configs.data.embodiment_configs import MODALITY_CONFIGS
 from gr00t.configs.finetune_config import FinetuneConfig
 from gr00t.data.normalization import Normalizer, build_statistics
 from gr00t.data.stats import load_stats
+from gr00t.data.types import to_json_serializable
 from gr00t.experiment import checkpointing, faults
 from gr00t.experiment.utils import CheckpointFormatCallback
 from gr00t.model.policy import build_torch_policy, model_config
@@ -60,6 +62,13 @@ class TrainingSetup:
             "model_config": mconfig,
             "statistics": statistics,
             "processor_config": {
+                # Mirrors Gr00tN1d6Processor.save_pretrained: the modality configs the processor was built
+                # with (the --modality_config_path registration for NEW_EMBODIMENT), which the server's
+                # processor.get_modality_configs()[tag] serves. Upstream's also hold the base model's tags.
+                "processor_class": "Gr00tN1d6Processor",
+                "processor_kwargs": {
+                    "modality_configs": {embodiment: to_json_serializable(MODALITY_CONFIGS[embodiment])},
+                },
                 "embodiment_tag": embodiment,
                 "modality": dataset.modality,
                 "action_horizon": mconfig["action_horizon"],

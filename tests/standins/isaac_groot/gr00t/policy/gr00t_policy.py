@@ -16,7 +16,7 @@ import numpy as np
 
 from gr00t.data.normalization import Normalizer
 from gr00t.model.policy import numpy_forward, task_ids
-from gr00t.policy.modality_config import ModalityConfig, unitree_g1_modality_configs
+from gr00t.policy.modality_config import ModalityConfig, served_modality_configs
 from gr00t.policy.policy import BasePolicy, PolicyWrapper
 from gr00t.utils.safetensors_io import index_shards, load_sharded
 
@@ -51,8 +51,17 @@ class Gr00tPolicy(BasePolicy):
             )
         embodiment = embodiment_tag.value
         self.config = json.loads((model_dir / "config.json").read_text())
+        # Mirrors gr00t_policy.py Gr00tPolicy.__init__: processor.get_modality_configs()[tag], i.e. the
+        # modality configs that Gr00tN1d6Processor.save_pretrained wrote into processor_config.json at
+        # training time (a NEW_EMBODIMENT model carries its --modality_config_path registration there);
+        # a tag the checkpoint was not trained for is a KeyError naming it.
+        processor_config = json.loads((model_dir / "processor_config.json").read_text())
+        self.modality_configs: dict[str, ModalityConfig] = served_modality_configs(
+            processor_config, embodiment
+        )
         statistics = json.loads((model_dir / "statistics.json").read_text())
         embodiments = json.loads((model_dir / "embodiment_id.json").read_text())
+        # The stand-in's own check (upstream would fail later, on the first normalization).
         if embodiment not in statistics or embodiment not in embodiments:
             raise ValueError(
                 f"{model_dir} has no statistics for embodiment {embodiment!r}: not fine-tuned for it"
@@ -61,8 +70,11 @@ class Gr00tPolicy(BasePolicy):
         self.weights = load_sharded(model_dir)
         self.embodiment_tag = embodiment_tag
         self.device = device
-        self.modality_configs: dict[str, ModalityConfig] = unitree_g1_modality_configs()
-        self.language_key = self.modality_configs["language"].modality_keys[0]
+        language_keys = self.modality_configs["language"].modality_keys
+        language_delta_indices = self.modality_configs["language"].delta_indices
+        assert len(language_keys) == 1, "Only one language key is supported"
+        assert len(language_delta_indices) == 1, "Only one language delta index is supported"
+        self.language_key = language_keys[0]
 
     # ----- observation checks
 

@@ -1,4 +1,4 @@
-"""ModalityConfig as the server sends it, and the UNITREE_G1 configs a fine-tuned checkpoint serves."""
+"""ModalityConfig as the server sends it; the configs a checkpoint serves, read from processor_config.json."""
 
 from __future__ import annotations
 
@@ -81,3 +81,14 @@ def unitree_g1_modality_configs() -> dict[str, ModalityConfig]:
         ),
         "language": ModalityConfig(delta_indices=[0], modality_keys=[LANGUAGE_KEY]),
     }
+
+
+def served_modality_configs(processor_config: dict[str, Any], tag: str) -> dict[str, ModalityConfig]:
+    """The configs a checkpoint serves for ``tag``: ``processor_kwargs.modality_configs[tag]``.
+
+    Mirrors Gr00tN1d6Processor.from_pretrained (``config["processor_kwargs"]``, its modality configs
+    parsed by gr00t/data/utils.py parse_modality_configs into ModalityConfig(**dict)) and
+    Gr00tPolicy.__init__'s ``get_modality_configs()[tag]``: a missing tag is a KeyError naming it.
+    """
+    configs = processor_config["processor_kwargs"]["modality_configs"]
+    return {modality: ModalityConfig(**config) for modality, config in configs[tag].items()}
