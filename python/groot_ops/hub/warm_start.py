@@ -23,12 +23,15 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.hub.retry import hub_failures
-from groot_ops.hub.target import HubTarget
+from groot_ops.hub.target import HubOptions, HubTarget
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 MARKER = ".groot_ops_model.json"
 CARD = "README.md"
@@ -214,14 +217,8 @@ def ensure_warm_start(
     datasets_provenance: str | None = None,
     datasets: Iterable[dict[str, Any]] = (),
     accept_other_data: bool = False,
-    token: str | None = None,
-    endpoint: str | None = None,
     check: bool = False,
-    max_retries: int | None = None,
-    backoff_s: float = 1.0,
-    retry_budget_s: float = 900.0,
-    unreachable_budget_s: float = 120.0,
-    progress_file: str | None = None,
+    **hub_options: Unpack[HubOptions],
 ) -> dict[str, Any]:
     """Decide on, then fetch, the warm-start model ``repo_id@revision`` into ``root``.
 
@@ -231,15 +228,7 @@ def ensure_warm_start(
     """
     if not repo_id or not revision:
         raise InputError("warm_start_from needs repo_id and a pinned revision (branch, tag or sha)")
-    hub = HubTarget(
-        endpoint=endpoint,
-        token=token,
-        max_retries=max_retries,
-        backoff_s=backoff_s,
-        retry_budget_s=retry_budget_s,
-        unreachable_budget_s=unreachable_budget_s,
-        progress_file=progress_file,
-    )
+    hub = HubTarget.from_params(hub_options)
     with hub_failures(repo_id, hub.endpoint_url):
         sha = _resolve(repo_id, revision, hub)
         final = model_dir(root, repo_id, sha)
