@@ -44,12 +44,14 @@ def test_from_params_takes_the_modules_hub_options() -> None:
     # An Ansible option left empty means unset, as hub_kwargs always said.
     target = HubTarget.from_params({**params, "endpoint": "", "token": "", "progress_file": ""})
     assert target.endpoint is None and target.token is None and target.progress_file is None
-    given = HubTarget.from_params({"endpoint": "http://h:1", "token": SECRET, "max_retries": 4, "backoff_s": 0.5})
+    given = HubTarget.from_params(
+        {"endpoint": "http://h:1", "token": SECRET, "max_retries": 4, "backoff_s": 0.5}
+    )
     assert (given.endpoint, given.token, given.max_retries, given.backoff_s) == ("http://h:1", SECRET, 4, 0.5)
 
 
 def test_from_params_refuses_an_unknown_option_like_a_keyword() -> None:
-    with pytest.raises(TypeError, match="unexpected Hub option.*retry_budget"):
+    with pytest.raises(TypeError, match=r"unexpected Hub option.*retry_budget"):
         HubTarget.from_params({"retry_budget": 10})
 
 
@@ -60,7 +62,7 @@ def test_from_params_refuses_an_unknown_option_like_a_keyword() -> None:
 )  # fmt: skip
 def test_public_functions_refuse_a_misspelt_hub_option(func: Callable[..., object], args: tuple) -> None:
     # The options travel as **hub_options now: a typo must still fail, before any Hub call.
-    with pytest.raises(TypeError, match="unexpected Hub option.*endpiont"):
+    with pytest.raises(TypeError, match=r"unexpected Hub option.*endpiont"):
         func(*args, token="t", endpiont="http://127.0.0.1:9")
 
 
