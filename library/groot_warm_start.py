@@ -15,7 +15,10 @@ description:
     (O(datasets_provenance), else O(datasets)). Upstream keeps a fine-tuned checkpoint's own normalization
     stats for its embodiment tag, so a source trained on other data fails the task unless
     C(accept_other_data) is true; a source without a groot-ops card is a warning.
-  - Needs the C(groot_ops) Python package (with C(huggingface_hub)) on the managed host.
+  - With O(pending) (C(groot-ops plan) before provision, the task delegated to the controller) the same
+    decision is made from the controller with O(datasets) only; nothing under O(root) and no file of the
+    training host is read, nothing is downloaded.
+  - Needs the C(groot_ops) Python package (with C(huggingface_hub)) where it runs.
 version_added: "0.3.0"
 author: groot-ops maintainers
 options:
@@ -35,6 +38,12 @@ options:
     type: list
     elements: dict
     default: []
+  pending:
+    description:
+      - The training host does not exist yet; decide from where the module runs (the controller) and
+        report the model as to be fetched. Implies check mode's behaviour (nothing is downloaded).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - groot_hub
 attributes:
@@ -58,6 +67,15 @@ EXAMPLES = r"""
     root: /workspace/models/warm-start
     datasets_provenance: /workspace/datasets/provenance/fold-towel-full-phase2.json
   no_log: true
+
+- name: Decide from the controller before provision (plan)
+  groot_warm_start:
+    source: {repo_id: datamentorshf/groot-g1-gripper-fold-towel, revision: main}
+    root: /workspace/models/warm-start
+    datasets: [{repo_id: unitreerobotics/G1_Dex1_Fold_Towel}]
+    pending: true
+  delegate_to: localhost
+  check_mode: true
 """
 
 RETURN = r"""
@@ -75,6 +93,12 @@ decision:
   type: str
 message:
   description: One line saying what was decided and why.
+  returned: always
+  type: str
+summary:
+  description: >-
+    The plan's line, e.g. C(warm start from REPO@REV -> SHA (card matches: ...); would fetch N files, SIZE
+    into PATH) (also C(other data acknowledged: ...), C(no card: ...)).
   returned: always
   type: str
 warnings:
@@ -100,6 +124,7 @@ def main() -> None:
             "root": {"type": "path", "required": True},
             "datasets_provenance": {"type": "path"},
             "datasets": {"type": "list", "elements": "dict", "default": []},
+            "pending": {"type": "bool", "default": False},
             **hub_argument_spec(),
         },
     )
@@ -114,6 +139,7 @@ def main() -> None:
         datasets_provenance=p["datasets_provenance"],
         datasets=p["datasets"],
         check=module.check_mode,
+        pending=p["pending"],
         **hub_kwargs(p),
     )
     for line in result.get("warnings") or []:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 try:
     from groot_ops.errors import ConfigError
@@ -134,21 +134,30 @@ def sha256_file(path: str) -> str:
 
 
 def _package_key(package: str) -> str:
-    _dist, path, requirement = wheel_requirement(package)
-    extras = requirement.split(" @ ", 1)[0].partition("[")[2]
-    return Path(path).name + (f"[{extras}" if extras else "")
+    wheel = wheel_requirement(package)
+    return Path(wheel.path).name + (f"[{wheel.extras}]" if wheel.extras else "")
 
 
-def wheel_requirement(package: str) -> tuple[str, str, str]:
-    """``(distribution, path, requirement)`` of a local wheel, the requirement as PEP 508 direct reference."""
+class WheelRequirement(NamedTuple):
+    """A local wheel of ``packages``: its distribution, file, PEP 508 requirement and extras (``a,b``)."""
+
+    dist: str
+    path: str
+    requirement: str
+    extras: str
+
+
+def wheel_requirement(package: str) -> WheelRequirement:
+    """A local wheel (``/w/x.whl`` or ``/w/x.whl[a,b]``), the requirement as PEP 508 direct reference."""
     match = _WHEEL.match(package)
     if not match:
         raise ConfigError(f"not a wheel file: {package!r}")
     path = match["path"]
     # Wheel file names start with the distribution name, "_" standing for any of "-_." (PEP 427).
     dist = Path(path).name.split("-", 1)[0].replace("_", "-").lower()
-    extras = f"[{match['extras']}]" if match["extras"] else ""
-    return dist, path, f"{dist}{extras} @ file://{path}"
+    extras = match["extras"] or ""
+    marked = f"[{extras}]" if extras else ""
+    return WheelRequirement(dist, path, f"{dist}{marked} @ file://{path}", extras)
 
 
 def pip_index_args(spec: EnvSpec) -> list[str]:
@@ -218,10 +227,10 @@ def install_argv(spec: EnvSpec) -> list[str]:
     argv += ["-e", spec.project]
     reinstall = ["gr00t"]
     for package in spec.packages:
-        dist, _, requirement = wheel_requirement(package)
-        argv.append(requirement)
+        wheel = wheel_requirement(package)
+        argv.append(wheel.requirement)
         # A rebuilt wheel keeps its version: uv would keep the installed copy without this.
-        reinstall.append(dist)
+        reinstall.append(wheel.dist)
     argv += list(spec.requirements)
     for dist in reinstall:
         argv += ["--reinstall-package", dist]
@@ -256,7 +265,7 @@ def desired_state(spec: EnvSpec, *, check: bool = False) -> dict[str, Any]:
         "project_commit": spec.project_commit,
         "project_files": project_files(spec.project, check=check),
         # Keyed by file name and extras: another extras set installs other dependencies.
-        "packages": {_package_key(p): digest(wheel_requirement(p)[1]) for p in spec.packages},
+        "packages": {_package_key(p): digest(wheel_requirement(p).path) for p in spec.packages},
         "requirements": sorted(spec.requirements),
         "index": uv_index_args(spec),
     }

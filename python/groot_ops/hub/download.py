@@ -14,12 +14,15 @@ import functools
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.hub.retry import HubIncompleteDownload, hub_failures
-from groot_ops.hub.target import HubTarget
+from groot_ops.hub.target import HubOptions, HubTarget
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 MARKER = ".groot_ops_download.json"
 
@@ -108,17 +111,11 @@ def download_dataset(
     local_dir: str,
     *,
     aliases: Sequence[str] = (),
-    token: str | None = None,
-    endpoint: str | None = None,
     repo_type: str = "dataset",
     ego_camera: str | None = None,
     subfolder: str | None = None,
     check: bool = False,
-    max_retries: int | None = None,
-    backoff_s: float = 1.0,
-    retry_budget_s: float = 900.0,
-    unreachable_budget_s: float = 120.0,
-    progress_file: str | None = None,
+    **hub_options: Unpack[HubOptions],
 ) -> dict[str, Any]:
     """Fetch ``repo_id`` (or the first alias that exists) at ``revision`` into ``local_dir``.
 
@@ -126,17 +123,10 @@ def download_dataset(
     local_dir, files, bytes, patterns, endpoint, retries, diff``. In check mode only read-only API
     calls are made. With ``subfolder`` only that folder of the repo is fetched (into
     ``local_dir/<subfolder>``); a folder that does not exist at the resolved commit is an
-    :class:`InputError` naming repo, revision, commit and folder.
+    :class:`InputError` naming repo, revision, commit and folder. ``hub_options``: endpoint, token and
+    retry budget (:class:`~groot_ops.hub.target.HubOptions`).
     """
-    hub = HubTarget(
-        endpoint=endpoint,
-        token=token,
-        max_retries=max_retries,
-        backoff_s=backoff_s,
-        retry_budget_s=retry_budget_s,
-        unreachable_budget_s=unreachable_budget_s,
-        progress_file=progress_file,
-    )
+    hub = HubTarget.from_params(hub_options)
     try:
         with hub_failures(repo_id, hub.endpoint_url):
             result = _download(

@@ -3,7 +3,8 @@
 Download and upload each need the same settings at every Hub call; passing them as one frozen
 value keeps the internal helpers' signatures short and makes it impossible to give one call a
 different endpoint or token than its neighbours. The public functions (called by the Ansible
-modules and the CLI) keep their keyword parameters and build a ``HubTarget`` inside.
+modules and the CLI) take the options as keywords (:class:`HubOptions`, the modules' ``hub_kwargs``)
+and build their target with :meth:`HubTarget.from_params`, the one place that maps them.
 
 The target also owns the operation's :class:`~groot_ops.hub.retry.RetryReporter`, so every call of
 one download or upload reports its retries into the same list and progress file.
@@ -11,9 +12,9 @@ one download or upload reports its retries into the same list and progress file.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from groot_ops.hub.client_env import pin_client_env
 from groot_ops.hub.retry import RetryPolicy, RetryReporter, endpoint_of, with_retries
@@ -25,6 +26,27 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 DEFAULT_POLICY = RetryPolicy()
+
+
+class HubRetryOptions(TypedDict, total=False):
+    """The Hub options besides the token: module_utils ``hub_argument_spec`` less ``token``."""
+
+    endpoint: str | None
+    max_retries: int | None
+    backoff_s: float
+    retry_budget_s: float
+    unreachable_budget_s: float
+    progress_file: str | None
+
+
+class HubOptions(HubRetryOptions, total=False):
+    """Every option of ``hub_argument_spec`` (what the modules' ``hub_kwargs(params)`` returns)."""
+
+    token: str | None
+
+
+# Options where an empty string (an Ansible option left empty) means "not set".
+_EMPTY_IS_UNSET = ("endpoint", "token", "progress_file")
 
 
 @dataclass(frozen=True)
@@ -51,6 +73,17 @@ class HubTarget:
         if self.reporter is None:
             reporter = RetryReporter(endpoint=endpoint_of(self.endpoint), progress_file=self.progress_file)
             object.__setattr__(self, "reporter", reporter)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> HubTarget:
+        """The target of :class:`HubOptions` (module params or a function's keywords); absent keys take
+        the defaults, empty ``endpoint``/``token``/``progress_file`` mean unset, an unknown key is a
+        ``TypeError`` as an unknown keyword argument would be."""
+        unknown = sorted(set(params) - (HubOptions.__required_keys__ | HubOptions.__optional_keys__))
+        if unknown:
+            raise TypeError(f"unexpected Hub option(s): {', '.join(unknown)}")
+        given = {k: (params[k] or None) if k in _EMPTY_IS_UNSET else params[k] for k in params}
+        return cls(**given)
 
     @property
     def policy(self) -> RetryPolicy:

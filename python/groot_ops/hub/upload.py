@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.hub.retry import hub_failures
-from groot_ops.hub.target import HubTarget
+from groot_ops.hub.target import HubRetryOptions, HubTarget
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 # The Hub keeps this file in every repo it creates; it is not part of what we publish.
 HUB_MANAGED = frozenset({".gitattributes"})
@@ -70,14 +73,9 @@ def publish_folder(
     private: bool = True,
     tag: str | None = None,
     commit_message: str = "",
-    endpoint: str | None = None,
     check: bool = False,
-    max_retries: int | None = None,
-    backoff_s: float = 1.0,
     revision: str = "main",
-    retry_budget_s: float = 900.0,
-    unreachable_budget_s: float = 120.0,
-    progress_file: str | None = None,
+    **hub_options: Unpack[HubRetryOptions],
 ) -> dict[str, Any]:
     """Make ``repo_id`` at ``revision`` hold exactly ``folder``; tag the commit with ``tag``.
 
@@ -87,15 +85,7 @@ def publish_folder(
     the recipe's explicit ``hub.private: false``, publishes publicly. An existing private repo stays
     private either way.
     """
-    hub = HubTarget(
-        endpoint=endpoint,
-        token=token,
-        max_retries=max_retries,
-        backoff_s=backoff_s,
-        retry_budget_s=retry_budget_s,
-        unreachable_budget_s=unreachable_budget_s,
-        progress_file=progress_file,
-    )
+    hub = HubTarget.from_params({**hub_options, "token": token})
     with hub_failures(repo_id, hub.endpoint_url):
         return _publish(
             folder,

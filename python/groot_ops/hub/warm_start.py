@@ -13,6 +13,11 @@ Layout under ``root`` (on the training host): ``<owner>--<name>/<sha>/`` holds e
 commit plus the marker ``.groot_ops_model.json``; downloads in progress live in
 ``<owner>--<name>/.staging-<sha>/`` (the client resumes there) and are renamed into place only when
 complete, so a directory named by a SHA is always a whole model.
+
+Before provision (``groot-ops plan`` on a machine whose training container does not exist yet) the
+same decision is made from the controller (``pending=True``): the revision is resolved, the card read
+into a temporary directory and compared with the recipe's dataset list; nothing under ``root`` and no
+file of the training host is read (there is no host yet), nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groot_ops.atomic import write_json
 from groot_ops.errors import GrootOpsError, InputError
 from groot_ops.hub.retry import hub_failures
-from groot_ops.hub.target import HubTarget
+from groot_ops.hub.target import HubOptions, HubTarget
+from groot_ops.units import binary_size
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 MARKER = ".groot_ops_model.json"
 CARD = "README.md"
@@ -66,7 +75,9 @@ def warm_start_verdict(
     source: str,
     accept_other_data: bool = False,
 ) -> dict[str, Any]:
-    """``{"decision": "same"|"accepted"|"warn"|"refuse", "message"}`` for a warm start from ``source``.
+    """``{"decision": "same"|"accepted"|"warn"|"refuse", "message"}`` for a warm start from ``source``;
+    ``same`` also says on what ``basis`` (``fingerprint``, ``sha``, ``repo``), ``accepted`` what was
+    ``trained`` and is ``wanted``.
 
     ``card`` is :func:`card_metadata` of the source's card; ``recipe_data`` is what the recipe trains on:
     ``{"datasets": [{repo_id, sha?}], "fingerprint": str | None}`` (the datasets role's provenance, or
@@ -86,19 +97,21 @@ def warm_start_verdict(
     ours = _pairs(recipe_data.get("datasets") or [])
     fingerprint = recipe_data.get("fingerprint")
     if fingerprint and card.get("data_fingerprint") == fingerprint:
-        same = True
+        same, basis = True, "fingerprint"
     elif all(sha for _, sha in ours):
-        same = theirs == ours
+        same, basis = theirs == ours, "sha"
     else:
         # Our SHAs are not known yet (the dataset stage has not run): the repos must at least match.
-        same = {repo for repo, _ in theirs} == {repo for repo, _ in ours}
+        same, basis = {repo for repo, _ in theirs} == {repo for repo, _ in ours}, "repo"
     if same:
-        return {"decision": "same", "message": f"{source} was trained on this recipe's data"}
+        return {"decision": "same", "basis": basis, "message": f"{source} was trained on this recipe's data"}
     trained = ", ".join(sorted(f"{repo}@{(sha or '?')[:12]}" for repo, sha in theirs)) or "no datasets"
     wanted = ", ".join(sorted(f"{repo}@{(sha or '?')[:12]}" for repo, sha in ours)) or "no datasets"
     if accept_other_data:
         return {
             "decision": "accepted",
+            "trained": trained,
+            "wanted": wanted,
             "message": f"{source} was trained on {trained}, this recipe trains on {wanted}: accepted by "
             f"warm_start_from.accept_other_data ({why})",
         }
@@ -195,15 +208,81 @@ def _fetch(repo_id: str, sha: str, dest: Path, hub: HubTarget, patterns: list[st
     hub.retry("snapshot download", repo_id, fetch)
 
 
-def _card_text(repo_id: str, sha: str, final: Path, names: set[str], hub: HubTarget) -> str | None:
+def _card_text(repo_id: str, sha: str, local: Path | None, names: set[str], hub: HubTarget) -> str | None:
     """The card at that commit: from the local copy when complete, else fetched into a temporary dir."""
     if CARD not in names:
         return None
-    if _complete(final):
-        return (final / CARD).read_text(encoding="utf-8", errors="replace")
+    if local is not None and _complete(local):
+        return (local / CARD).read_text(encoding="utf-8", errors="replace")
     with tempfile.TemporaryDirectory(prefix="groot-ops-card-") as tmp:
         _fetch(repo_id, sha, Path(tmp), hub, [CARD])
         return (Path(tmp) / CARD).read_text(encoding="utf-8", errors="replace")
+
+
+def decide_warm_start(
+    repo_id: str,
+    revision: str,
+    hub: HubTarget,
+    *,
+    recipe_data: dict[str, Any],
+    accept_other_data: bool = False,
+    root: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The one decision of a warm start, on the training host and (``root`` None) from the controller.
+
+    Resolves ``repo_id@revision`` to its commit, lists its files (a repo without ``*.safetensors`` is
+    not a model), reads its card (from ``root``'s complete copy when there is one, else into a
+    temporary directory) and applies :func:`warm_start_verdict` to ``recipe_data``
+    (:func:`recipe_training_data`). Returns ``sha, files, verdict``; a refusal, a missing repo or
+    revision is an :class:`InputError` naming the repo. Must run inside :func:`hub_failures`.
+    """
+    sha = _resolve(repo_id, revision, hub)
+    files = _files(repo_id, sha, hub)
+    names = {f["path"] for f in files}
+    if not any(name.endswith(".safetensors") for name in names):
+        raise InputError(f"warm_start_from: {repo_id}@{sha} holds no *.safetensors weights: not a model")
+    local = model_dir(root, repo_id, sha) if root is not None else None
+    verdict = warm_start_verdict(
+        card_metadata(_card_text(repo_id, sha, local, names, hub) or ""),
+        recipe_data,
+        source=f"{repo_id}@{sha[:12]}",
+        accept_other_data=accept_other_data,
+    )
+    if verdict["decision"] == "refuse":
+        raise InputError(verdict["message"])
+    return {"sha": sha, "files": files, "verdict": verdict}
+
+
+BASIS = {
+    "fingerprint": "same data fingerprint",
+    "sha": "same dataset commits",
+    "repo": "same dataset repos; their commits are compared at launch, once the dataset stage recorded them",
+}
+
+
+def summary_line(result: dict[str, Any], *, check: bool, pending: bool = False) -> str:
+    """The plan's and the run's line for :func:`ensure_warm_start`'s ``result``:
+    ``warm start from REPO@REV -> SHA (card matches: ... | other data acknowledged: ... | no card: ...);
+    what is (or would be) fetched``."""
+    verdict = result["verdict"]
+    decision = verdict["decision"]
+    if decision == "same":
+        why = f"card matches: {BASIS.get(verdict.get('basis', ''), 'trained on this data')}"
+    elif decision == "accepted":
+        why = (
+            f"other data acknowledged by accept_other_data: trained on {verdict.get('trained', '?')}, "
+            f"this recipe trains on {verdict.get('wanted', '?')}; the source's normalization stats are kept"
+        )
+    else:
+        why = "no card: its training data is unknown, and upstream keeps the source's normalization stats"
+    size = f"{result['files']} files, {binary_size(result['bytes'])}"
+    if pending:
+        action = f"would fetch {size} into {result['path']} once provision created the training container"
+    elif not result["changed"]:
+        action = f"up to date in {result['path']}"
+    else:
+        action = f"{'would fetch' if check else 'fetched'} {size} into {result['path']}"
+    return f"warm start from {result['repo_id']}@{result['revision']} -> {result['sha']} ({why}); {action}"
 
 
 def ensure_warm_start(
@@ -214,49 +293,35 @@ def ensure_warm_start(
     datasets_provenance: str | None = None,
     datasets: Iterable[dict[str, Any]] = (),
     accept_other_data: bool = False,
-    token: str | None = None,
-    endpoint: str | None = None,
     check: bool = False,
-    max_retries: int | None = None,
-    backoff_s: float = 1.0,
-    retry_budget_s: float = 900.0,
-    unreachable_budget_s: float = 120.0,
-    progress_file: str | None = None,
+    pending: bool = False,
+    **hub_options: Unpack[HubOptions],
 ) -> dict[str, Any]:
     """Decide on, then fetch, the warm-start model ``repo_id@revision`` into ``root``.
 
     The decision comes first (only the card is read), so a refused source costs no model download.
-    Returns ``changed, repo_id, revision, sha, path, files, bytes, decision, message, warnings, diff``;
-    a refusal is an :class:`InputError` carrying the verdict's message.
+    ``pending``: the training host does not exist yet (plan before provision): decide from here with the
+    recipe's ``datasets`` only, read nothing under ``root`` nor ``datasets_provenance`` (both are the
+    host's), fetch nothing. Returns ``changed, repo_id, revision, sha, path, files, bytes, decision,
+    message, summary, pending, warnings, diff``; a refusal is an :class:`InputError` carrying the
+    verdict's message. ``hub_options``: endpoint, token, retry budget (:class:`HubOptions`).
     """
     if not repo_id or not revision:
         raise InputError("warm_start_from needs repo_id and a pinned revision (branch, tag or sha)")
-    hub = HubTarget(
-        endpoint=endpoint,
-        token=token,
-        max_retries=max_retries,
-        backoff_s=backoff_s,
-        retry_budget_s=retry_budget_s,
-        unreachable_budget_s=unreachable_budget_s,
-        progress_file=progress_file,
-    )
+    check = check or pending
+    hub = HubTarget.from_params(hub_options)
     with hub_failures(repo_id, hub.endpoint_url):
-        sha = _resolve(repo_id, revision, hub)
-        final = model_dir(root, repo_id, sha)
-        files = _files(repo_id, sha, hub)
-        names = {f["path"] for f in files}
-        if not any(name.endswith(".safetensors") for name in names):
-            raise InputError(f"warm_start_from: {repo_id}@{sha} holds no *.safetensors weights: not a model")
-        source = f"{repo_id}@{sha[:12]}"
-        verdict = warm_start_verdict(
-            card_metadata(_card_text(repo_id, sha, final, names, hub) or ""),
-            recipe_training_data(datasets_provenance, datasets),
-            source=source,
+        decided = decide_warm_start(
+            repo_id,
+            revision,
+            hub,
+            recipe_data=recipe_training_data(None if pending else datasets_provenance, datasets),
             accept_other_data=accept_other_data,
+            root=None if pending else root,
         )
-        if verdict["decision"] == "refuse":
-            raise InputError(verdict["message"])
-        changed = not _complete(final)
+        sha, files, verdict = decided["sha"], decided["files"], decided["verdict"]
+        final = model_dir(root, repo_id, sha)
+        changed = pending or not _complete(final)
         if changed and not check:
             staging = final.parent / f".staging-{sha}"
             staging.mkdir(parents=True, exist_ok=True)
@@ -275,18 +340,21 @@ def ensure_warm_start(
                 shutil.rmtree(final)
             staging.rename(final)
     after = {"repo_id": repo_id, "revision": revision, "sha": sha, "path": str(final)}
-    return {
+    result = {
         "changed": changed,
         **after,
         "files": len(files),
         "bytes": sum(int(f["size"]) for f in files),
         "decision": verdict["decision"],
         "message": verdict["message"],
+        "pending": pending,
         "warnings": [verdict["message"]] if verdict["decision"] in ("warn", "accepted") else [],
         "endpoint": hub.endpoint_url,
         "retries": hub.retry_lines,
         "diff": {"before": None if changed else after, "after": after},
     }
+    result["summary"] = summary_line({**result, "verdict": verdict}, check=check, pending=pending)
+    return result
 
 
 SOURCE_KEYS = frozenset({"repo_id", "revision", "accept_other_data"})
@@ -325,7 +393,8 @@ def parse_source(value: Any) -> dict[str, Any] | None:
 
 def prepare_warm_start(value: Any, root: str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
     """What the trainer starts from for a recipe's ``warm_start_from``: ``path`` ('' for none), ``source``
-    (``{repo_id, revision, sha}`` for a Hub model, else None) plus :func:`ensure_warm_start`'s keys."""
+    (``{repo_id, revision, sha}`` for a Hub model, else None) plus :func:`ensure_warm_start`'s keys
+    (``pending=True``: decided from the controller before provision, see there)."""
     parsed = parse_source(value)
     if parsed is None:
         return {
@@ -334,6 +403,7 @@ def prepare_warm_start(value: Any, root: str | os.PathLike[str], **kwargs: Any) 
             "source": None,
             "decision": "none",
             "message": "no warm start",
+            "summary": "no warm start",
             "warnings": [],
             "diff": {},
         }
@@ -344,6 +414,7 @@ def prepare_warm_start(value: Any, root: str | os.PathLike[str], **kwargs: Any) 
             "source": None,
             "decision": "local",
             "message": f"warm start from the local checkpoint {parsed['path']}",
+            "summary": f"warm start from the local checkpoint {parsed['path']}",
             "warnings": [],
             "diff": {},
         }

@@ -52,6 +52,9 @@ def describe(action: str, task: str, res: dict[str, Any]) -> str | None:
     if name == "groot_training_dataset":
         # One line per dataset and step: the role's "| report each dataset and step" task prints them.
         return None
+    if name == "groot_warm_start":
+        # The finetune role's "| report the warm start" task prints its summary (also when no_log hides it).
+        return None
     if name == "groot_validate":
         return "validate: " + ("ok" if res.get("ok", True) else f"{len(res.get('problems') or [])} problems")
     if name == "groot_train":

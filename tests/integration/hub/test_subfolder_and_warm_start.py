@@ -193,3 +193,60 @@ def test_source_without_card_warns_and_bad_revision_fails(hub, tmp_path):
         prepare_warm_start(
             {"repo_id": "datamentorshf/absent", "revision": "main"}, tmp_path / "m3", endpoint=hub.url
         )
+
+
+def test_pending_decides_from_the_controller_reading_nothing_of_the_host(hub, tmp_path):
+    # plan before provision: the training host's root and dataset record are not there to read; a
+    # record on this machine (which would refuse: other SHAs) is ignored, the recipe's repos compared.
+    model_sha = hub.seed(
+        "datamentorshf/groot-g1-gripper-fold-towel",
+        _model(
+            tmp_path / "m", [{"name": "fold_towel", "repo_id": TOWEL, "revision": "main", "sha": "a" * 40}]
+        ),
+        repo_type="model",
+    )
+    root = tmp_path / "host-models"
+    source = {"repo_id": "datamentorshf/groot-g1-gripper-fold-towel", "revision": "main"}
+    planned = prepare_warm_start(
+        source,
+        str(root),
+        endpoint=hub.url,
+        datasets=[{"name": "fold_towel", "repo_id": TOWEL, "revision": "main"}],
+        datasets_provenance=_provenance(tmp_path, "b" * 40),
+        pending=True,
+    )
+    assert planned["pending"] is True and planned["changed"] is True and planned["decision"] == "same"
+    assert planned["source"] == {**source, "sha": model_sha}
+    assert planned["summary"].startswith(
+        f"warm start from datamentorshf/groot-g1-gripper-fold-towel@main -> {model_sha} (card matches: same "
+        "dataset repos"
+    )
+    assert (
+        f"into {root}/datamentorshf--groot-g1-gripper-fold-towel/{model_sha} once provision"
+        in planned["summary"]
+    )
+    assert not root.exists()
+    assert not hub.server.recorded("GET", ".safetensors")
+
+
+def test_pending_fails_on_other_data_and_on_a_missing_source_naming_the_repo(hub, tmp_path):
+    trained_elsewhere = [{"name": "x", "repo_id": "nvidia/Other", "revision": "main", "sha": "a" * 40}]
+    hub.seed("lab/phase1", _model(tmp_path / "m", trained_elsewhere), repo_type="model", tags=["v1"])
+    recipe = {"endpoint": hub.url, "datasets": [{"repo_id": TOWEL, "revision": "main"}], "pending": True}
+    root = str(tmp_path / "host-models")
+    with pytest.raises(
+        InputError, match=r"warm start refused: lab/phase1@\w{12} was trained on nvidia/Other"
+    ):
+        prepare_warm_start({"repo_id": "lab/phase1", "revision": "v1"}, root, **recipe)
+    acknowledged = prepare_warm_start(
+        {"repo_id": "lab/phase1", "revision": "v1", "accept_other_data": True}, root, **recipe
+    )
+    assert (
+        "(other data acknowledged by accept_other_data: trained on nvidia/Other@" in acknowledged["summary"]
+    )
+    with pytest.raises(InputError, match="revision 'v2' does not exist in model repo lab/phase1"):
+        prepare_warm_start({"repo_id": "lab/phase1", "revision": "v2"}, root, **recipe)
+    with pytest.raises(InputError, match="model repo lab/absent not found"):
+        prepare_warm_start({"repo_id": "lab/absent", "revision": "main"}, root, **recipe)
+    assert not hub.server.recorded("GET", ".safetensors")
+    assert not (tmp_path / "host-models").exists()

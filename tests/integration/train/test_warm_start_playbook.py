@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,8 +75,10 @@ def test_refused_source_fails_before_launch_then_a_matching_one_launches_with_it
     source = {"repo_id": "lab/phase1", "revision": "main"}
     planned = stage.run("playbooks/train.yml", check=True, warm_start_from=source)
     assert planned.rc == 0, planned.describe()
-    assert "was trained on this recipe" in planned.output, planned.output[-4000:]
-    assert f"lab--phase1/{sha}" in planned.output
+    text = " ".join(planned.output.split())  # the callback wraps long messages
+    assert f"warm start from lab/phase1@main -> {sha} (card matches: same dataset repos" in text, text
+    model_dir = f"{stage.workspace}/models/warm-start/lab--phase1/{sha}"
+    assert re.search(rf"; would fetch 3 files, [\d.]+ KiB into {re.escape(model_dir)}", text), text[-3000:]
     assert not (stage.workspace / "runs" / "it-train").exists()
 
     first = stage.run("playbooks/train.yml", wait=True, warm_start_from=source)
@@ -88,3 +91,48 @@ def test_refused_source_fails_before_launch_then_a_matching_one_launches_with_it
 
     again = stage.run("playbooks/train.yml", warm_start_from=source)
     assert again.rc == 0 and again.changed(HOST) == 0, again.describe()
+
+
+def test_plan_before_provision_decides_the_warm_start_from_the_controller(
+    tmp_path: Path, groot_dataset: Path, hub: HubHandle
+) -> None:
+    # The container gate's verdict on a machine provision has not reached (what groot_container_gate
+    # sets for a missing container under --check): the finetune role decides from the controller, with
+    # the controller's Hub address (the host's is unreachable here), and ends the host before the launch.
+    stage = HubStage(tmp_path, groot_dataset, hub)
+    pending = {"container_gate_pending": True, "groot_hf_endpoint": "http://127.0.0.1:9"}
+    pending["groot_hf_controller_endpoint"] = hub.url
+    sha = hub.seed("lab/phase1", _model(tmp_path / "phase1", TOWEL), repo_type="model")
+    planned = stage.run(
+        "playbooks/train.yml",
+        check=True,
+        extra_vars=pending,
+        warm_start_from={"repo_id": "lab/phase1", "revision": "main"},
+    )
+    assert planned.rc == 0, planned.describe()
+    text = " ".join(planned.output.split())  # the callback wraps long messages
+    assert f"it-train: warm start from lab/phase1@main -> {sha} (card matches: same dataset repos" in text, (
+        text
+    )
+    assert f"lab--phase1/{sha} once provision created the training container" in text
+    assert "launch_finetune.py" not in planned.output, "the plan went on to the launch on a missing host"
+    assert not (stage.workspace / "models").exists() and not (stage.workspace / "runs").exists()
+    assert not hub.server.recorded("GET", ".safetensors")
+
+    # Bad input fails the plan, naming the recipe and the repo, before any GPU time.
+    hub.seed("lab/other", _model(tmp_path / "other", "nvidia/SomethingElse"), repo_type="model")
+    for source, error in (
+        ({"repo_id": "lab/other", "revision": "main"}, "Recipe it-train: warm start refused: lab/other@"),
+        (
+            {"repo_id": "lab/phase1", "revision": "no-such-tag"},
+            "Recipe it-train: warm_start_from: revision 'no-such-tag' does not exist in model repo "
+            "lab/phase1",
+        ),
+    ):
+        bad = stage.run("playbooks/train.yml", check=True, extra_vars=pending, warm_start_from=source)
+        assert bad.rc != 0 and error in " ".join(bad.output.split()), bad.output[-4000:]
+        assert "launch_finetune.py" not in bad.output
+
+    # No warm start: the host still ends quietly at the same place.
+    plain = stage.run("playbooks/train.yml", check=True, extra_vars=pending)
+    assert plain.rc == 0 and "launch_finetune.py" not in plain.output, plain.describe()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable
 
 import pytest
 
 from groot_ops.hub.download import download_dataset
 from groot_ops.hub.retry import HubUnavailableError
-from groot_ops.hub.target import HubTarget
+from groot_ops.hub.target import HubOptions, HubTarget
 from groot_ops.hub.upload import publish_folder
+from groot_ops.hub.warm_start import ensure_warm_start
+from tests.unit.modules import harness  # noqa: F401  (module_utils/ as ansible.module_utils)
 
 SECRET = "hf_TopSecretTokenValue123456789"
 
@@ -30,17 +31,39 @@ def test_is_frozen() -> None:
         target.token = "other"  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("func", [download_dataset, publish_folder])
-def test_defaults_match_the_public_functions(func: Callable[..., object]) -> None:
-    # The public keyword defaults and the dataclass defaults must not drift apart.
-    params = inspect.signature(func).parameters
-    target = HubTarget()
-    assert params["max_retries"].default == target.max_retries
-    assert params["backoff_s"].default == target.backoff_s
-    assert params["retry_budget_s"].default == target.retry_budget_s
-    assert params["unreachable_budget_s"].default == target.unreachable_budget_s
-    assert params["progress_file"].default is target.progress_file is None
-    assert params["endpoint"].default is target.endpoint is None
+def test_from_params_takes_the_modules_hub_options() -> None:
+    # The spec the modules declare (module_utils/groot_ops_common.py) and the dataclass defaults agree:
+    # a module that leaves an option unset gets exactly what a Python caller that omits it gets.
+    from ansible.module_utils.groot_ops_common import hub_argument_spec, hub_kwargs
+
+    spec = hub_argument_spec()
+    assert set(spec) == HubOptions.__optional_keys__
+    params = {name: option.get("default") for name, option in spec.items()}
+    assert HubTarget.from_params(params) == HubTarget() == HubTarget.from_params(hub_kwargs(params))
+    assert HubTarget.from_params({}) == HubTarget()
+    # An Ansible option left empty means unset, as hub_kwargs always said.
+    target = HubTarget.from_params({**params, "endpoint": "", "token": "", "progress_file": ""})
+    assert target.endpoint is None and target.token is None and target.progress_file is None
+    given = HubTarget.from_params(
+        {"endpoint": "http://h:1", "token": SECRET, "max_retries": 4, "backoff_s": 0.5}
+    )
+    assert (given.endpoint, given.token, given.max_retries, given.backoff_s) == ("http://h:1", SECRET, 4, 0.5)
+
+
+def test_from_params_refuses_an_unknown_option_like_a_keyword() -> None:
+    with pytest.raises(TypeError, match=r"unexpected Hub option.*retry_budget"):
+        HubTarget.from_params({"retry_budget": 10})
+
+
+@pytest.mark.parametrize(
+    ("func", "args"),
+    [(download_dataset, ("o/d", "main", "/nonexistent")), (publish_folder, ("/nonexistent", "o/m")),
+     (ensure_warm_start, ("o/m", "main", "/nonexistent"))],
+)  # fmt: skip
+def test_public_functions_refuse_a_misspelt_hub_option(func: Callable[..., object], args: tuple) -> None:
+    # The options travel as **hub_options now: a typo must still fail, before any Hub call.
+    with pytest.raises(TypeError, match=r"unexpected Hub option.*endpiont"):
+        func(*args, token="t", endpiont="http://127.0.0.1:9")
 
 
 def test_api_is_bound_to_endpoint_and_token() -> None:

@@ -168,6 +168,19 @@ def test_a_matching_record_plans_nothing_and_each_input_reinstalls(tmp_path: Pat
     ]
 
 
+def test_install_record_keys_wheels_by_file_and_extras_as_recorded_before(tmp_path: Path) -> None:
+    # Records written on existing hosts key a package by "<wheel file>[extras]": the key must not move,
+    # or every env would reinstall once for nothing.
+    wheel = _wheel(tmp_path / "w", "groot_ops", "VALUE = 1\n")
+    spec = _spec(project=str(_checkout(tmp_path)), packages=[f"{wheel}[workstation,lab]", str(wheel)])
+    keys = sorted(envsetup.desired_state(spec)["packages"])
+    assert keys == [wheel.name, f"{wheel.name}[workstation,lab]"]
+    parsed = envsetup.wheel_requirement(f"{wheel}[workstation,lab]")
+    assert parsed.extras == "workstation,lab" and parsed.path == str(wheel)
+    assert parsed.requirement == f"groot-ops[workstation,lab] @ file://{wheel}"
+    assert envsetup.wheel_requirement(str(wheel)).extras == ""
+
+
 def _current_env(tmp_path: Path, wheel: Path, project: Path) -> tuple[envsetup.EnvSpec, Path]:
     """An env whose install record matches the spec (nothing to install) with two packages installed."""
     prefix = tmp_path / "env"

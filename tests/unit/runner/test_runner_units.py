@@ -279,6 +279,27 @@ def test_plan_lines_of_pending_containers_reports_and_preflight(tmp_path: Path) 
     ]
 
 
+def test_plan_lines_of_a_warm_start_come_from_its_report(tmp_path: Path) -> None:
+    from groot_ops.runner.plan import plan_lines
+
+    recorder = EventRecorder(tmp_path / "events.jsonl")
+    line = "r: warm start from o/m@main -> 0123 (card matches: same dataset repos); would fetch 2 files"
+
+    def ok(task: str, action: str, res: dict[str, object]) -> None:
+        data = {"host": "c", "task": task, "play": "Train", "resolved_action": action, "res": res}
+        recorder({"event": "runner_on_ok", "event_data": data})
+
+    # Without a token the module's result is visible: it must not add a "would change" line of its own.
+    ok(
+        "Finetune | decide the warm start from the controller",
+        "groot_warm_start",
+        {"changed": True, "summary": line.split(": ", 1)[1], "pending": True},
+    )
+    ok("Finetune | report the warm start", "ansible.builtin.debug", {"msg": line})
+    recorder.close()
+    assert [entry["plan"] for entry in plan_lines(recorder)] == [line]
+
+
 def test_non_tty_output_prints_each_task_as_it_starts_changes_and_training_polls(tmp_path: Path) -> None:
     import io
 
