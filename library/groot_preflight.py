@@ -7,7 +7,8 @@ DOCUMENTATION = r"""
 module: groot_preflight
 short_description: Evaluate the pipeline's hard requirements into one JSON verdict
 description:
-  - Checks GPUs (from the C(groot_gpu) fact of M(groot_gpu_facts)) and their compute capability against
+  - Checks GPUs (the C(groot_gpu) fact of M(groot_gpu_facts), gathered by this module itself when O(gpu)
+    is not given, and then returned as that fact) and their compute capability against
     the arch list of the torch build the env will install, the Docker engine version and the NVIDIA
     container runtime (through the engine's unix socket, no docker CLI needed), the NVIDIA container
     toolkit, the host's architecture, that the Hub answers, the ansible-core range, and free disk of
@@ -20,9 +21,14 @@ version_added: "0.1.0"
 author: groot-ops
 options:
   gpu:
-    description: The C(groot_gpu) fact.
+    description:
+      - The C(groot_gpu) fact. Left out, the module runs O(nvidia_smi) itself (one module run instead of
+        two) and returns the fact as C(ansible_facts.groot_gpu).
     type: dict
-    required: true
+  nvidia_smi:
+    description: Name or path of the nvidia-smi executable, when O(gpu) is not given.
+    type: str
+    default: nvidia-smi
   requirements:
     description:
       - require_gpu (bool), min_gpu_count, min_gpu_memory_mib, min_driver_version, min_cuda_version,
@@ -138,9 +144,14 @@ architecture:
   description: The host's architecture (C(uname -m)).
   type: str
   returned: always
+ansible_facts:
+  description: C(groot_gpu), as M(groot_gpu_facts) returns it, when O(gpu) was not given.
+  type: dict
+  returned: when O(gpu) is not given
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.groot_ops_gpu import collect
 from ansible.module_utils.groot_ops_preflight import (
     disk_budget,
     docker_cli_buildkit,
@@ -155,7 +166,8 @@ _BUDGET_KEYS = ("datasets_bytes", "caches_bytes", "checkpoint_bytes", "save_tota
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "gpu": {"type": "dict", "required": True},
+            "gpu": {"type": "dict"},
+            "nvidia_smi": {"type": "str", "default": "nvidia-smi"},
             "requirements": {"type": "dict", "default": {}},
             "paths": {"type": "dict", "default": {}},
             "budget": {"type": "dict", "default": {}},
@@ -178,12 +190,18 @@ def main() -> None:
     unknown = sorted(set(p["budget"]) - set(_BUDGET_KEYS))
     if unknown:
         module.fail_json(msg=f"groot_preflight: unknown budget keys {unknown}; allowed {list(_BUDGET_KEYS)}")
+    gpu = p["gpu"]
+    if gpu is None:
+        try:
+            gpu = collect(p["nvidia_smi"])
+        except Exception as exc:  # InputError: groot_ops' own where installed, else its ValueError stand-in
+            module.fail_json(msg=f"groot_preflight: {exc}")
     try:
         budget = disk_budget(
             margin_ratio=p["margin_ratio"], **{k: int(v or 0) for k, v in p["budget"].items()}
         )
         result = run_preflight(
-            gpu=p["gpu"],
+            gpu=gpu,
             requirements=p["requirements"],
             paths={k: str(v) for k, v in p["paths"].items() if v},
             budget=budget,
@@ -205,7 +223,8 @@ def main() -> None:
     result["failed_checks"] = result.pop("failed")
     if p["fail_on_error"] and not result["ok"]:
         module.fail_json(msg=f"preflight refused: {result['summary']}", **result)
-    module.exit_json(changed=False, **result)
+    facts = {} if p["gpu"] is not None else {"ansible_facts": {"groot_gpu": gpu}}
+    module.exit_json(changed=False, **result, **facts)
 
 
 if __name__ == "__main__":

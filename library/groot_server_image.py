@@ -30,9 +30,12 @@ options:
     type: str
     required: true
   arch:
-    description: The host's architecture (C(uname -m)).
+    description:
+      - The architecture the inventory expects (C(groot_server_arch)); C(auto) takes the host's own
+        (C(uname -m), read by the module, so no separate task). Another value than the host's fails
+        naming both.
     type: str
-    required: true
+    default: auto
   profile:
     description: C(auto) (aarch64 -> spark, x86_64 -> default) or an upstream profile.
     type: str
@@ -127,8 +130,10 @@ started:
   returned: always
 """
 
+import socket
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_serverimage import build_plan, ensure_image
+from ansible.module_utils.groot_ops_serverimage import build_plan, ensure_image, host_arch
 
 
 def main() -> None:
@@ -136,7 +141,7 @@ def main() -> None:
         argument_spec={
             "context": {"type": "path", "required": True},
             "commit": {"type": "str", "required": True},
-            "arch": {"type": "str", "required": True},
+            "arch": {"type": "str", "default": "auto"},
             "profile": {"type": "str", "choices": ["auto", "default", "spark"], "default": "auto"},
             "name": {"type": "str", "default": "groot-server"},
             "network": {"type": "str", "default": "host"},
@@ -157,7 +162,7 @@ def main() -> None:
         plan = build_plan(
             context=p["context"],
             commit=p["commit"],
-            arch=p["arch"],
+            arch=host_arch(p["arch"], host=socket.gethostname()),
             profile=p["profile"],
             name=p["name"],
             network=p["network"],

@@ -181,7 +181,7 @@ def plan_deploy(
     - ``records`` holds the state file for each outcome: ``deployed``, ``rolled_back``,
       ``rollback_failed`` and ``failed`` (no rollback possible); the role writes the one that happened.
       A re-deploy that passes keeps the record byte for byte (``deployed_at`` kept), so a second run
-      changes nothing.
+      changes nothing; ``record_unchanged`` says the state file already holds ``deployed``.
     """
     revision = str(target["revision"])
     recorded = _entry(state.get("current"))
@@ -268,6 +268,8 @@ def plan_deploy(
         "restart": restart,
         "rollback": rollback,
         "records": records,
+        # A redeploy that passes leaves the state file as it is: the role skips the write (a module run).
+        "record_unchanged": state == records["deployed"],
     }
 
 

@@ -72,6 +72,18 @@ def profile_for(arch: str, profile: str = "auto") -> str:
         ) from None
 
 
+def host_arch(expected: str = "auto", *, machine: str | None = None, host: str = "this host") -> str:
+    """The host's architecture (``uname -m``), refused when the inventory says another (``groot_server_arch``:
+    it decides the Dockerfile that ``groot-ops render`` shows offline, so a wrong one must not build)."""
+    actual = machine if machine is not None else os.uname().machine
+    if expected not in ("auto", "", actual):
+        raise ConfigError(
+            f"{host} is {actual}, the inventory says groot_server_arch: {expected}; "
+            "fix the inventory (it decides the Dockerfile the render shows)."
+        )
+    return actual
+
+
 def image_tag(name: str, profile: str, commit: str) -> str:
     """``<name>:<profile>-<commit>``: one image per checkout commit and Dockerfile."""
     if not COMMIT.match(commit):

@@ -74,8 +74,18 @@ def test_redeploying_the_serving_revision_never_switches() -> None:
     assert plan["action"] == "redeploy"
     assert plan["rollback"] is None and "rolled_back" not in plan["records"]
     assert "already served" in plan["no_rollback_reason"]
-    # A passing re-deploy leaves the record as it was, byte for byte (second run changed=0).
+    # A passing re-deploy leaves the record as it was, byte for byte (second run changed=0), and says so:
+    # the role skips the write.
     assert plan["records"]["deployed"] == state
+    assert plan["record_unchanged"] is True
+    # Asked for by another name (a tag moved onto the same commit), the record changes and is written.
+    renamed = plan_deploy(target(B, "main"), state, running(B), available=everything, now=NOW)
+    assert renamed["record_unchanged"] is False
+    # After an unhealthy deploy the same revision's record changes (healthy again) and is written.
+    sick = plan_deploy(
+        target(B, "step-4"), {**state, "healthy": False}, running(B), available=everything, now=NOW
+    )
+    assert sick["record_unchanged"] is False
     failed = plan["records"]["failed"]
     assert failed["current"]["revision"] == B and failed["healthy"] is False
     assert failed["last_failure"] == {

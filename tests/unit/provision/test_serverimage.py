@@ -144,12 +144,24 @@ def test_failed_build_fails_the_wait_with_its_log_and_a_rerun_retries(tmp_path: 
 
 def test_module_in_check_mode_reports_the_build(tmp_path: Path) -> None:
     docker = str(_fake_docker(tmp_path, build_s=0.1, rc=0))
-    args = {"context": str(tmp_path / "Isaac-GR00T"), "commit": COMMIT, "arch": "aarch64", "docker": docker,
+    machine = os.uname().machine
+    args = {"context": str(tmp_path / "Isaac-GR00T"), "commit": COMMIT, "docker": docker, "profile": "spark",
             "log_root": str(tmp_path / "builds")}  # fmt: skip
     result = run_module("groot_server_image", args, check=True)
     assert result["changed"] and result["would_build"] and not result["exists"]
     assert result["image"] == f"groot-server:spark-{COMMIT}"
     assert result["dockerfile"].endswith("scripts/deployment/spark/Dockerfile")
+    assert result["arch"] == machine  # read by the module itself: no uname task
     assert not (tmp_path / "builds").exists()
-    bad = run_module("groot_server_image", {**args, "arch": "mips"}, check=True)
-    assert bad["failed"] and "no upstream Dockerfile for architecture 'mips'" in bad["msg"]
+    same = run_module("groot_server_image", {**args, "arch": machine}, check=True)
+    assert not same.get("failed") and same["arch"] == machine
+    other = "aarch64" if machine != "aarch64" else "x86_64"
+    wrong = run_module("groot_server_image", {**args, "arch": other}, check=True)
+    assert wrong["failed"] and f"is {machine}, the inventory says groot_server_arch: {other}" in wrong["msg"]
+
+
+def test_host_arch_is_the_machine_unless_the_inventory_says_another() -> None:
+    assert serverimage.host_arch("auto", machine="aarch64") == "aarch64"
+    assert serverimage.host_arch("x86_64", machine="x86_64") == "x86_64"
+    with pytest.raises(ConfigError, match="spark is aarch64, the inventory says groot_server_arch: x86_64"):
+        serverimage.host_arch("x86_64", machine="aarch64", host="spark")
