@@ -106,7 +106,9 @@ def test_groot_layout_subfolder_is_adopted_trained_and_served(shapes_lab: dict[s
     checks.check_deploy(recipe)
 
 
-def test_new_embodiment_trains_with_its_config_and_serves_as_new_embodiment(shapes_lab: dict[str, Any]) -> None:
+def test_new_embodiment_trains_with_its_config_and_serves_as_new_embodiment(
+    shapes_lab: dict[str, Any],
+) -> None:
     from groot_ops.probe import probe_server
 
     name = "lab-teleop"
@@ -127,7 +129,9 @@ def test_new_embodiment_trains_with_its_config_and_serves_as_new_embodiment(shap
     cmd = served["cmd"]
     assert cmd[cmd.index("--embodiment-tag") + 1] == "NEW_EMBODIMENT", cmd
     statistics = json.loads(
-        (PATHS.host_data("lab-spark") / "checkpoints" / served["view"]["revision"] / "statistics.json").read_text()
+        (
+            PATHS.host_data("lab-spark") / "checkpoints" / served["view"]["revision"] / "statistics.json"
+        ).read_text()
     )
     result = probe_server(
         "127.0.0.1", 5555, embodiment="new_embodiment", statistics=statistics,
