@@ -170,7 +170,9 @@ def config_spec(config: ModalityConfigFile, root: Path) -> RelativeSpec:
     return RelativeSpec(horizon, tuple(groups), name)
 
 
-_UNITREE_G1_KEYS = RelativeSpec(
+# UNITREE_G1's fixed relative groups: the spec validation uses for a dataset without a modality config,
+# and the keys a config must match to share the UNITREE_G1 stats record.
+UNITREE_G1_SPEC = RelativeSpec(
     schema.ACTION_HORIZON,
     tuple(
         RelativeGroup(
@@ -183,4 +185,5 @@ _UNITREE_G1_KEYS = RelativeSpec(
         )
         for name in schema.RELATIVE_GROUPS
     ),
-)._keys()
+)
+_UNITREE_G1_KEYS = UNITREE_G1_SPEC._keys()

@@ -340,21 +340,10 @@ class _Validator:
         from groot_ops.data.relative import config_spec
 
         if self.config is None:
-            from groot_ops.data.relative import RelativeGroup, RelativeSpec
+            from groot_ops.data.relative import UNITREE_G1_SPEC
 
             # UNITREE_G1's fixed groups (the modality.json check above holds it to them).
-            groups = tuple(
-                RelativeGroup(
-                    name,
-                    name,
-                    schema.STATE_KEY,
-                    schema.group_slice(schema.STATE_GROUPS, name),
-                    schema.ACTION_KEY,
-                    schema.group_slice(schema.ACTION_GROUPS, name),
-                )
-                for name in schema.RELATIVE_GROUPS
-            )
-            return RelativeSpec(schema.ACTION_HORIZON, groups)
+            return UNITREE_G1_SPEC
         try:
             return config_spec(self.config, self.root)
         except GrootOpsError as exc:
