@@ -44,8 +44,8 @@ docker:
 	bash tests/lab/ensure-docker.sh
 
 lint: venv
-	ruff check python tests library module_utils doc_fragments
-	ruff format --check python tests library module_utils doc_fragments
+	ruff check python tests library module_utils doc_fragments action_plugins
+	ruff format --check python tests library module_utils doc_fragments action_plugins
 	yamllint -s .
 	ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg ansible-lint --profile production -q
 	bash tests/check-module-docs.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/python
-# Thin adapter: the forward and the lookup are groot_ops.engine.gate.gate on the controller.
+# Documentation only: the step runs on the controller as action_plugins/groot_container_gate.py
+# (an action plugin, no module process).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -117,40 +118,3 @@ engine:
   returned: always
   type: str
 """
-
-from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
-
-
-def main() -> None:
-    module = groot_module(
-        {
-            "container": {"type": "str", "required": True},
-            "docker_host": {"type": "str", "default": ""},
-            "forward": {"type": "bool", "default": True},
-            "ssh_args": {"type": "str", "default": ""},
-            "identity_file": {"type": "path"},
-            "socket_dir": {"type": "path"},
-            "remote_socket": {"type": "str", "default": ""},
-            "persist_s": {"type": "int", "default": 600},
-        },
-    )
-    from groot_ops.engine.gate import gate
-
-    params = module.params
-    result = call_groot(
-        module,
-        gate,
-        params["container"],
-        params["docker_host"] or None,
-        forward=params["forward"],
-        ssh_args=params["ssh_args"],
-        identity_file=params["identity_file"],
-        socket_dir=params["socket_dir"],
-        remote_socket=params["remote_socket"] or None,
-        persist_s=params["persist_s"],
-    )
-    finish(module, result)
-
-
-if __name__ == "__main__":
-    main()

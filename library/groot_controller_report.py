@@ -1,5 +1,6 @@
 #!/usr/bin/python
-# Thin adapter over groot_ops.atomic: a JSON report written on the controller in one module call.
+# Documentation only: the step runs on the controller as action_plugins/groot_controller_report.py
+# (an action plugin, no module process).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -59,39 +60,3 @@ path:
   returned: always
   type: str
 """
-
-import json
-import os
-
-from ansible.module_utils.groot_ops_common import groot_module
-
-
-def main() -> None:
-    module = groot_module(
-        {
-            "path": {"type": "path", "required": True},
-            "content": {"type": "raw", "required": True},
-            "mode": {"type": "str", "default": "0640"},
-            "dir_mode": {"type": "str", "default": "0750"},
-        },
-        supports_check_mode=False,
-    )
-    from groot_ops.atomic import write_text
-
-    p = module.params
-    try:
-        mode, dir_mode = int(p["mode"], 8), int(p["dir_mode"], 8)
-        parent = os.path.dirname(p["path"])
-        if not os.path.isdir(parent):
-            os.makedirs(parent, exist_ok=True)
-            os.chmod(parent, dir_mode)
-        write_text(
-            p["path"], json.dumps(p["content"], indent=4, sort_keys=True, default=str) + "\n", mode=mode
-        )
-    except (OSError, ValueError, TypeError) as exc:
-        module.fail_json(msg=f"groot_controller_report: cannot write {p['path']}: {exc}")
-    module.exit_json(changed=False, path=p["path"])
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,6 @@
 #!/usr/bin/python
-# Thin adapter over groot_ops.own_wheel: the controller checkout's groot_ops wheel, built once per content.
+# Documentation only: the step runs on the controller as action_plugins/groot_own_wheel.py
+# (an action plugin, no module process).
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -72,33 +73,3 @@ built:
   returned: always
   type: bool
 """
-
-import sys
-
-from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
-
-
-def main() -> None:
-    module = groot_module(
-        {
-            "src": {"type": "path", "required": True},
-            "cache_dir": {"type": "path", "required": True},
-            "python": {"type": "str"},
-        },
-    )
-    from groot_ops.own_wheel import ensure_wheel
-
-    p = module.params
-    result = call_groot(
-        module,
-        ensure_wheel,
-        p["src"],
-        p["cache_dir"],
-        python=p["python"] or sys.executable,
-        check=module.check_mode,
-    )
-    finish(module, result)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 #!/usr/bin/python
-# Thin adapter over groot_ops.probe.probe_server; the probe itself lives in the package so the CLI and
-# the tests use the same code.
+# Documentation only: the step runs on the controller as action_plugins/groot_server_probe.py
+# (no module process); the probe itself is groot_ops.probe.probe_server, which the CLI and the tests use too.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -22,7 +22,8 @@ description:
     cannot hang the play (the upstream client never applies its receive timeout).
   - Fails, naming the endpoint, the stage and what the server answered, when any stage does not pass;
     a refused observation layout comes with a hint naming the server flag.
-  - "Run it where the server's port is reachable, usually the controller (C(delegate_to: localhost))."
+  - Runs on the controller, in Ansible's worker (an action plugin), so the server's port must be reachable
+    from there, whatever the task's host.
 version_added: "0.1.0"
 author: groot-ops maintainers
 options:
@@ -79,7 +80,7 @@ attributes:
     support: full
     description: Never changes anything; C(changed) is always false.
 requirements:
-  - groot_ops with pyzmq and msgpack on the host running the module
+  - groot_ops with pyzmq and msgpack on the controller
 """
 
 EXAMPLES = r"""
@@ -135,68 +136,3 @@ seconds:
   returned: always
   type: float
 """
-
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.groot_ops_common import call_groot, finish, require_groot_ops
-
-
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int", "default": 5555},
-            "embodiment": {"type": "str", "default": "unitree_g1"},
-            "statistics": {"type": "dict"},
-            "sim_policy_wrapper": {"type": "bool", "default": False},
-            "request_timeout_s": {"type": "float", "default": 10.0},
-            "startup_timeout_s": {"type": "float", "default": 600.0},
-            "api_token": {"type": "str", "no_log": True},
-            "probe_in_check_mode": {"type": "bool", "default": False},
-        },
-        supports_check_mode=True,
-    )
-    params = module.params
-    endpoint = f"tcp://{params['host']}:{params['port']}"
-    if module.check_mode and not params["probe_in_check_mode"]:
-        finish(
-            module,
-            {
-                "changed": False,
-                "ok": True,
-                "endpoint": endpoint,
-                "stages": [],
-                "attempts": 0,
-                "seconds": 0.0,
-                "layout": "flat (--use-sim-policy-wrapper)" if params["sim_policy_wrapper"] else "nested",
-                "failed_stage": None,
-                "hint": None,
-                "msg": f"check mode: would probe {endpoint}",
-            },
-        )
-        return
-    require_groot_ops(module)
-    from groot_ops.probe import probe_server
-
-    result = call_groot(
-        module,
-        probe_server,
-        params["host"],
-        params["port"],
-        embodiment=params["embodiment"],
-        request_timeout_s=params["request_timeout_s"],
-        startup_timeout_s=params["startup_timeout_s"],
-        api_token=params["api_token"],
-        sim_policy_wrapper=params["sim_policy_wrapper"],
-        statistics=params["statistics"],
-    )
-    result["changed"] = False
-    if not result["ok"]:
-        error = result.pop("error")
-        hint = f" (hint: {result['hint']})" if result.get("hint") else ""
-        module.fail_json(msg=f"policy server probe failed: {error}{hint}", **result)
-    result.pop("error", None)
-    finish(module, result)
-
-
-if __name__ == "__main__":
-    main()

@@ -27,7 +27,7 @@ from groot_ops.probe import probe_server
 from tests.conformance import server_fixtures
 from tests.conformance.server_fixtures import exchange, signature
 from tests.standins.model_fixture import STANDIN_ROOT, write_model_dir
-from tests.unit.modules.harness import run_module
+from tests.unit.modules.harness import run_action
 
 SERVER = STANDIN_ROOT / "gr00t" / "eval" / "run_gr00t_server.py"
 STAGES = ["ping", "get_modality_config", "get_action", "reset"]
@@ -338,15 +338,15 @@ def test_cli_exit_codes_and_summary(replay, capsys: pytest.CaptureFixture[str]) 
     assert "hint: the server runs without --use-sim-policy-wrapper" in out
 
 
-def test_module_passes_the_layout_and_explains_a_failure(replay) -> None:
+def test_the_action_passes_the_layout_and_explains_a_failure(replay) -> None:
     server = replay(recorded("sim"))
     args = {"host": "127.0.0.1", "port": server.port, "startup_timeout_s": 5, "request_timeout_s": 2}
-    passed = run_module("groot_server_probe", {**args, "sim_policy_wrapper": True})
+    passed = run_action("groot_server_probe", {**args, "sim_policy_wrapper": True})
     assert passed.get("failed") is not True and passed["ok"] and passed["changed"] is False, passed
     server.replies["get_action"] = exchange("sim", "error_nested_observation").reply
-    failed = run_module("groot_server_probe", args)
+    failed = run_action("groot_server_probe", args)
     assert failed["failed"] and failed["failed_stage"] == "get_action"
     assert "Video key 'video.ego_view' must be in observation" in failed["msg"]
     assert "(hint: the server runs with --use-sim-policy-wrapper" in failed["msg"]
-    checked = run_module("groot_server_probe", {**args, "sim_policy_wrapper": True}, check=True)
+    checked = run_action("groot_server_probe", {**args, "sim_policy_wrapper": True}, check=True)
     assert checked["layout"] == "flat (--use-sim-policy-wrapper)" and checked["stages"] == []

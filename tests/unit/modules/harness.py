@@ -44,3 +44,39 @@ def run_module(name: str, args: dict[str, Any], *, check: bool = False, diff: bo
     ):
         module.main()
     return json.loads(out.getvalue())
+
+
+def load_action(name: str) -> ModuleType:
+    """The action plugin ``action_plugins/<name>.py`` (the steps that run on the controller)."""
+    spec = importlib.util.spec_from_file_location(
+        f"groot_ops_test_action_{name}", REPO_ROOT / "action_plugins" / f"{name}.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Task:
+    """What ActionBase reads of a task: its action, arguments, check and diff flags, no async."""
+
+    def __init__(self, name: str, args: dict[str, Any], *, check: bool, diff: bool) -> None:
+        self.action, self.args, self.check_mode, self.diff = name, dict(args), check, diff
+        self.async_val = 0
+
+
+class _Connection:
+    class _shell:  # ActionBase reads connection._shell.tmpdir
+        tmpdir = None
+
+
+def run_action(name: str, args: dict[str, Any], *, check: bool = False, diff: bool = False) -> dict[str, Any]:
+    """The action plugin's result dict, run as the Ansible worker runs it (no connection is made)."""
+    action = load_action(name).ActionModule(
+        task=_Task(name, args, check=check, diff=diff),
+        connection=_Connection(),
+        play_context=None,
+        loader=None,
+        templar=None,
+    )
+    return action.run(task_vars={})

@@ -17,7 +17,7 @@ import yaml
 from ansible.module_utils.basic import AnsibleModule
 
 from tests.ansible_helpers import REPO_ROOT, VENV_BIN, ansible_env
-from tests.unit.modules.harness import load_module
+from tests.unit.modules.harness import load_action, load_module
 
 MODULES = sorted(path.stem for path in (REPO_ROOT / "library").glob("*.py"))
 
@@ -43,7 +43,13 @@ def documented_options() -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _argument_spec(name: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
-    """The spec ``main()`` builds its AnsibleModule with; the module stops right there."""
+    """The spec ``main()`` builds its AnsibleModule with (the module stops right there), or the spec of
+    the action plugin of that name, for the steps that run on the controller."""
+    if (REPO_ROOT / "action_plugins" / f"{name}.py").is_file():
+        module = load_module(name)
+        # Documentation only: Ansible runs the action plugin, never a main() of the module file.
+        assert not hasattr(module, "main"), f"library/{name}.py: the action plugin runs it, drop main()"
+        return load_action(name).ActionModule.ARGUMENT_SPEC
 
     def capture(self: AnsibleModule, argument_spec: dict[str, dict[str, Any]], **kwargs: Any) -> None:
         raise _SpecSeen(argument_spec)
