@@ -93,10 +93,11 @@ def render_trainer(view: AnsibleView, host: str) -> dict[str, Any]:
     """The training env (checkout, install commands, checks) and the torchrun command of one trainer."""
     spec, base, registered = env_spec(view, host)
     steps = envsetup.plan(spec, envsetup.Observed(env_exists=False), check=True)
-    result_stub = {"_groot_env_result": {"python": spec.env_python, "exists": True}}
+    # The env's checks name the interpreter the role's in-place check returned.
+    result_stub = {"_groot_env_now": {"python": spec.env_python, "current": False}}
     verify = []
     for ref in find_tasks(_role(view, "groot_env"), "ansible.builtin.command"):
-        if "_groot_env_result" not in str(ref.args):
+        if "_groot_env_now" not in str(ref.args):
             continue
         variables = {**base, **registered, **result_stub}
         items = view.template(ref.task["loop"], variables) if "loop" in ref.task else [None]

@@ -1,0 +1,1 @@
+../python/groot_ops/env_current.py
