@@ -100,6 +100,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+in_place:
+  description: Whether every dataset is already at its resolved commit with its files (nothing to fetch).
+  returned: always
+  type: bool
 results:
   description:
     - Per dataset, in order - the M(groot_dataset) result (C(repo_id) that resolved, C(revision), C(sha),

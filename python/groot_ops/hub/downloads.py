@@ -42,7 +42,8 @@ def download_datasets(
 ) -> dict[str, Any]:
     """Download each ``{name, repo_id, aliases, revision, raw_dir, ego_camera, subfolder}`` in order.
 
-    Returns ``changed`` and ``results``: per dataset, the :func:`download_dataset` result plus
+    Returns ``changed``, ``in_place`` (every dataset already at its resolved commit with its files) and
+    ``results``: per dataset, the :func:`download_dataset` result plus
     ``item`` (the entry as given), or ``{item, failed: True, msg, retries}``.
     """
     hub_url = endpoint_of(endpoint)
@@ -86,8 +87,15 @@ def download_datasets(
                 unreachable = f"the Hub {hub_url} is unreachable (see {name})"
             continue
         results.append({**result, "item": item})
-    summary = _summary(results, check=check)
-    outcome = {"changed": any(r.get("changed") for r in results), "results": results, "msg": summary}
+    # Every dataset at its resolved commit with its files: no download job is needed (also in check mode).
+    in_place = bool(results) and not any(r.get("failed") or r.get("changed") for r in results)
+    summary = _summary(results, check=check and not in_place)
+    outcome = {
+        "changed": any(r.get("changed") for r in results),
+        "in_place": in_place,
+        "results": results,
+        "msg": summary,
+    }
     if progress_file:
         append_record(progress_file, "done", summary, result=outcome)
     return outcome
