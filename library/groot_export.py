@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# Thin adapter over groot_ops.hub.export and groot_ops.hub.modelcard on the training host.
+# Thin adapter over groot_ops.hub.publish_export (the export and its model card) on the training host.
 from __future__ import annotations
 
 DOCUMENTATION = r"""
@@ -22,19 +22,54 @@ description:
 version_added: "0.1.0"
 author: groot-ops maintainers
 options:
+  source:
+    description:
+      - Choose the checkpoint as publish does (C(groot_ops.hub.provenance.publish_source)),
+        C(checkpoint-)O(source.step) of O(source.output_dir), else its newest servable one; read its launch
+        record from O(source.run_dir), and export it to O(source.exports_dir)C(/step-N) with the card made
+        from that record. One module run for what publish needs on the training host.
+      - In check mode a run with no checkpoint or launch record yet returns C(pending) (why) and exports
+        nothing.
+      - Exclusive with O(checkpoint_dir).
+    type: dict
+    suboptions:
+      output_dir:
+        description: The training output directory.
+        type: path
+        required: true
+      step:
+        description: The step to publish; V(0) is the newest servable checkpoint.
+        type: int
+        default: 0
+      run_dir:
+        description: The runs directory holding C(RECIPE/launch.json).
+        type: path
+        required: true
+      recipe:
+        description: The recipe's name.
+        type: str
+        required: true
+      exports_dir:
+        description: Where C(step-N) exports go.
+        type: path
+        required: true
+      isaac_groot_repo:
+        description: The Isaac-GR00T repository the card names.
+        type: str
+        default: NVIDIA/Isaac-GR00T
   checkpoint_dir:
-    description: A C(checkpoint-N) directory, or the training output directory holding them.
+    description: A C(checkpoint-N) directory, or the training output directory holding them (without
+      O(source)).
     type: path
-    required: true
   step:
     description:
       - Checkpoint step to export when O(checkpoint_dir) is an output directory (default the newest
         complete one).
     type: int
   export_dir:
-    description: Directory of the inference-only export (for example C(exports/RECIPE/step-N)).
+    description: Directory of the inference-only export (for example C(exports/RECIPE/step-N)); required with
+      O(checkpoint_dir).
     type: path
-    required: true
   provenance:
     description:
       - Model card provenance (recipe, datasets with repo and SHA, isaac_groot repo and commit,
@@ -119,61 +154,60 @@ card_changed:
   description: Whether the model card was (or would be) rewritten.
   returned: always
   type: bool
+pending:
+  description: With O(source) in check mode, why there is nothing to export yet (null otherwise).
+  returned: with source
+  type: str
+provenance:
+  description: With O(source), the card's provenance read from the launch record.
+  returned: with source
+  type: dict
 """
 
 from ansible.module_utils.groot_ops_common import call_groot, finish, groot_module
+
+_SOURCE = {
+    "output_dir": {"type": "path", "required": True},
+    "step": {"type": "int", "default": 0},
+    "run_dir": {"type": "path", "required": True},
+    "recipe": {"type": "str", "required": True},
+    "exports_dir": {"type": "path", "required": True},
+    "isaac_groot_repo": {"type": "str", "default": "NVIDIA/Isaac-GR00T"},
+}
 
 
 def main() -> None:
     module = groot_module(
         {
-            "checkpoint_dir": {"type": "path", "required": True},
+            "source": {"type": "dict", "options": _SOURCE},
+            "checkpoint_dir": {"type": "path"},
             "step": {"type": "int"},
-            "export_dir": {"type": "path", "required": True},
+            "export_dir": {"type": "path"},
             "provenance": {"type": "dict"},
             "loss_curve": {"type": "path"},
         },
+        required_one_of=[("source", "checkpoint_dir")],
+        mutually_exclusive=[("source", "checkpoint_dir")],
+        required_by={"checkpoint_dir": "export_dir"},
     )
-    from groot_ops.hub.export import export_inference_model
-    from groot_ops.hub.modelcard import render_model_card, write_model_card
+    from groot_ops.hub.publish_export import export_from_source, export_with_card
 
     p = module.params
-    result = call_groot(
-        module,
-        export_inference_model,
-        p["checkpoint_dir"],
-        p["export_dir"],
-        check=module.check_mode,
-        step=p["step"],
-    )
-    result["card_changed"] = False
-    if p["provenance"] is not None:
-        provenance = dict(p["provenance"])
-        provenance.setdefault("files", result["files"])
-        if module.check_mode and result["changed"]:
-            # The export does not exist yet in check mode: validate and render without writing.
-            card = call_groot(module, render_model_card, provenance)
-            card_result = {
-                "changed": True,
-                "card": f"{p['export_dir']}/README.md",
-                "diff": {"before": "", "after": card},
-            }
-        else:
-            card_result = call_groot(
-                module,
-                write_model_card,
-                p["export_dir"],
-                provenance,
-                loss_curve=p["loss_curve"],
-                check=module.check_mode,
-            )
-        result["card"] = card_result["card"]
-        result["card_changed"] = card_result["changed"]
-        result["changed"] = result["changed"] or card_result["changed"]
-        result["diff"] = [
-            {"before_header": "export files", "after_header": "export files", **result["diff"]},
-            {"before_header": "README.md", "after_header": "README.md", **card_result["diff"]},
-        ]
+    if p["source"] is not None:
+        result = call_groot(
+            module, export_from_source, p["source"], loss_curve=p["loss_curve"], check=module.check_mode
+        )
+    else:
+        result = call_groot(
+            module,
+            export_with_card,
+            p["checkpoint_dir"],
+            p["export_dir"],
+            provenance=p["provenance"],
+            loss_curve=p["loss_curve"],
+            step=p["step"],
+            check=module.check_mode,
+        )
     finish(module, result)
 
 

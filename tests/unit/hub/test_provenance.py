@@ -109,3 +109,27 @@ def test_no_warm_start_leaves_the_card_as_before(run: dict) -> None:
     prov = source(run)["provenance"]
     assert prov["warm_start"] is None
     assert "Warm-started" not in render_model_card({**prov, "files": [{"path": "config.json", "size": 10}]})
+
+
+def test_one_step_chooses_exports_and_writes_the_card_then_changes_nothing(run: dict) -> None:
+    from groot_ops.hub.publish_export import export_from_source
+
+    spec = {"output_dir": str(run["output"]), "run_dir": str(run["run_dir"]), "recipe": "r"}
+    spec["exports_dir"] = str(run["exports"])
+    planned = export_from_source(spec, check=True)
+    assert planned["changed"] and planned["pending"] is None and planned["step"] == 4
+    assert not (run["exports"] / "step-4").exists()  # check mode writes nothing
+    done = export_from_source(spec)
+    export = run["exports"] / "step-4"
+    assert done["changed"] and done["card_changed"] and done["export_dir"] == str(export)
+    card = (export / "README.md").read_text()
+    assert "a" * 40 in card and done["provenance"]["steps"] == 4
+    assert {f["path"] for f in done["files"]} >= {"config.json"}
+    again = export_from_source(spec)
+    assert not again["changed"] and not again["card_changed"]
+    # Nothing trained yet: a plan says why instead of failing; a real run fails naming what is missing.
+    empty = {**spec, "output_dir": str(run["output"].parent / "none")}
+    pending = export_from_source(empty, check=True)
+    assert pending["pending"] and pending["files"] == [] and not pending["changed"]
+    with pytest.raises(InputError):
+        export_from_source(empty)
