@@ -1,6 +1,6 @@
 """The pipeline end to end on the lab: every stage, in order, then site.yml again with no change (and
-without a new connection per container task); then the two-node variant (torchrun rendezvous between
-lab-ws and lab-ws2).
+without a new connection per container task, and no name resolved outside the lab); then the two-node
+variant (torchrun rendezvous between lab-ws and lab-ws2).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from groot_ops.lab import hub, layout
 from groot_ops.lab.hosts import ssh_logins
 from groot_ops.lab.layout import LabPaths
 from groot_ops.lab.pipeline import PlaybookRun, changed_tasks, run_playbook
-from tests.e2e import checks
+from tests.e2e import checks, resolver_log
 
 pytestmark = [pytest.mark.lab, pytest.mark.docker, pytest.mark.timeout(900)]
 
@@ -138,10 +138,16 @@ def test_pipeline_stage_by_stage_then_unchanged(lab: dict[str, Any]) -> None:
     for stage in STAGES:
         _record(f"first:{stage}", _run(stage).seconds)
         _check(stage, RECIPE, lab, ["lab-ws"])
-    # Idempotence: the whole pipeline again changes nothing.
+    # Idempotence: the whole pipeline again changes nothing. The same run, with every Python process in
+    # the lab logging its name resolutions, resolves no name outside the lab (tests/e2e/resolver_log.py).
     logins = ssh_logins()
-    again = _run("site")
+    with resolver_log.installed() as logged:
+        again = _run("site")
+        outside = resolver_log.outside_lookups(logged)
+        control = resolver_log.control_lookups()
     _record("second:site", again.seconds)
+    assert not outside, f"lookups outside the lab: {outside}"
+    assert "huggingface.co" in control, f"the resolver log did not see the control lookup: {control}"
     changed = {host: c["changed"] for host, c in again.recap.items() if c["changed"]}
     # Strict even when a commit lands in the checkout between the runs: the model card records the
     # commit that launched the training (in the run directory), not the controller's HEAD now.
@@ -222,7 +228,9 @@ def test_deploy_faults_on_the_lab(lab: dict[str, Any], tmp_path: Path) -> None:
 
     # Damage under the served revision, then a restart: the server crash-loops; one deploy run repairs it.
     (models / serving / "statistics.json").write_text("{}")
-    subprocess.run(["docker", "restart", "groot-server"], check=True, capture_output=True)
+    # --time 1: the server (python as PID 1) never acts on docker's SIGTERM; the default 10 s grace would
+    # only be waited out before the SIGKILL. How the old process ends is not what this checks.
+    subprocess.run(["docker", "restart", "--time", "1", "groot-server"], check=True, capture_output=True)
     started = time.monotonic()
     fixed = _run("deploy")
     _record("fault:damaged-files", round(time.monotonic() - started, 1))

@@ -2,14 +2,20 @@
 GR00T-layout sub-folder of a Hub dataset repo adopted without conversion, NEW_EMBODIMENT with its own
 modality config served and probed as such, and a warm start from a model the lab Hub holds.
 
-lab-demo serves again when the module ends: the tests after it expect the lab as the pipeline test left it.
+Only lab-teleop deploys: its shape is what makes its deploy different (the server runs NEW_EMBODIMENT, the
+probe builds its observation from the served config and statistics.json). lab-loco-manip and lab-warm-start
+export the same UNITREE_G1 model layout as lab-demo (the sub-folder and the warm start change only where
+the data and the base model come from), so their run is site.yml without the deploy play; that a deploy
+serves the recipe's newest published commit and answers the probe is asserted for lab-demo
+(test_lab_pipeline: check_deploy), for lab-cli (test_operator_cli: deployed_revision == the published SHA,
+the probe answers), for lab-teleop here, and the switch between revisions in
+tests/integration/deploy/test_deploy.py. The tests after this module deploy their own recipe (lab-cli).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +37,13 @@ def _recipes() -> dict[str, Any]:
     return yaml.safe_load(text)["groot_recipes"]
 
 
-def _site(recipe: str, playbook: str = "site.yml") -> PlaybookRun:
+# site.yml up to and including publish: the deploy play's role is skipped.
+NO_DEPLOY = ("--skip-tags", "role::groot_server")
+
+
+def _site(recipe: str, playbook: str = "site.yml", *, deploy: bool = True) -> PlaybookRun:
     extra = ["-e", "wait=true"] if playbook in ("site.yml", "train.yml") else []
+    extra += [] if deploy else list(NO_DEPLOY)
     run = run_playbook(REPO, playbook, recipe=recipe, extra=extra, timeout_s=600)
     tail = "".join(run.log.read_text().splitlines(keepends=True)[-40:])
     assert run.ok, f"{playbook} {recipe} failed (exit {run.returncode}), log {run.log}:\n{tail}"
@@ -66,6 +77,14 @@ def _launch(recipe: str) -> dict[str, Any]:
     return json.loads((checks.workspace() / "runs" / recipe / "launch.json").read_text())
 
 
+def _server_view() -> dict[str, Any]:
+    """groot-server's container facts (its start time included), whether it exists or not."""
+    from groot_ops.deploy import container_view
+    from groot_ops.lab.docker import inspect
+
+    return container_view(inspect("container", "groot-server"))
+
+
 def _serving() -> dict[str, Any]:
     from groot_ops.deploy import container_view
     from groot_ops.lab.docker import inspect
@@ -75,18 +94,11 @@ def _serving() -> dict[str, Any]:
     return {"view": container_view(info), "cmd": info["Config"]["Cmd"]}
 
 
-@pytest.fixture(scope="module")
-def shapes_lab(lab: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield lab
-    # Leave lab-demo serving, as test_lab_pipeline left it, for the tests that follow.
-    if (checks.workspace() / "runs" / "lab-demo" / "launch.json").exists():
-        _site("lab-demo", "deploy.yml")
-
-
-def test_groot_layout_subfolder_is_adopted_trained_and_served(shapes_lab: dict[str, Any]) -> None:
+def test_groot_layout_subfolder_is_adopted_trained_and_published(lab: dict[str, Any]) -> None:
     name = "lab-loco-manip"
     recipe = _recipes()[name]
-    _site(name)
+    serving_before = _server_view()
+    _site(name, deploy=False)
     dataset = recipe["datasets"][0]
     raw = checks.workspace() / "datasets" / "raw" / dataset["name"]
     # Only the recipe's sub-folder came down, not the decoy beside it in the same repo.
@@ -98,16 +110,15 @@ def test_groot_layout_subfolder_is_adopted_trained_and_served(shapes_lab: dict[s
     # Adopted as it is (no conversion: the training dataset is the imported copy), stats recomputed.
     training = Path(record["training_dataset"])
     assert training.name == dataset["name"] and record["stats_fingerprint"] == record["fingerprint"]
-    checks.check_datasets(name, recipe, shapes_lab["hub"]["datasets"])
+    checks.check_datasets(name, recipe, lab["hub"]["datasets"])
     checks.check_train(name, recipe, ["lab-ws"])
     checks.check_publish(recipe, _token())
-    serving = _serving()["view"]
-    assert serving["revision"] == _hub_sha(recipe["hub"]["repo_id"])
-    checks.check_deploy(recipe)
+    # The deploy play was skipped: the server is as it was.
+    assert _server_view() == serving_before
 
 
 def test_new_embodiment_trains_with_its_config_and_serves_as_new_embodiment(
-    shapes_lab: dict[str, Any],
+    lab: dict[str, Any],
 ) -> None:
     from groot_ops.probe import probe_server
 
@@ -143,14 +154,14 @@ def test_new_embodiment_trains_with_its_config_and_serves_as_new_embodiment(
     assert not wrong["ok"], wrong
 
 
-def test_warm_start_from_the_lab_hub_records_its_source(shapes_lab: dict[str, Any]) -> None:
+def test_warm_start_from_the_lab_hub_records_its_source(lab: dict[str, Any]) -> None:
     name = "lab-warm-start"
     recipe = _recipes()[name]
     source = recipe["warm_start_from"]["repo_id"]
     if not (checks.workspace() / "runs" / "lab-demo" / "launch.json").exists():
         _site("lab-demo")  # run alone: the source is lab-demo's published model
     source_sha = _hub_sha(source)
-    _site(name)
+    _site(name, deploy=False)
     launch = _launch(name)
     assert launch["warm_start"] == {"repo_id": source, "revision": "main", "sha": source_sha}, launch
     # Trained from the fetched source, into this recipe's own output directory.
@@ -159,4 +170,4 @@ def test_warm_start_from_the_lab_hub_records_its_source(shapes_lab: dict[str, An
     checks.check_train(name, recipe, ["lab-ws"])
     card = _card(recipe["hub"]["repo_id"])
     assert source in card and source_sha in card, card[:2000]
-    assert _serving()["view"]["revision"] == _hub_sha(recipe["hub"]["repo_id"])
+    checks.check_publish(recipe, _token())

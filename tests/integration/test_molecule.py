@@ -4,6 +4,11 @@ Each scenario is `create -> converge -> idempotence -> check -> verify -> destro
 the local `groot-ops-dm-workstation:test` image (built only when its Dockerfile changed). The
 groot_env scenario installs offline from a host-side wheelhouse, clones the Isaac-GR00T stand-in
 and installs a snapshot of this checkout (other work may change the tree during the run).
+
+The scenarios share nothing (each its own containers, Molecule ephemeral directory and, for the
+workstation scenario, its own data root), so the selected ones run at once: groot_env's install
+waits mostly on disk and uv, not on the CPU the other two use. Each test then waits for its own
+scenario and asserts on its output alone.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +35,8 @@ CONTAINERS = [
 ]
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
+# A started `molecule test`: the process, its combined output, when it started (time.monotonic()).
+Run = tuple[subprocess.Popen[bytes], Path, float]
 
 
 def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -83,18 +92,49 @@ def molecule_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     shutil.rmtree(ws_root, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def molecule_runs(
+    request: pytest.FixtureRequest, molecule_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[tuple[str, str], Run]]:
+    """``molecule test`` of every scenario this session selected, all started at once."""
+    selected = {
+        (item.callspec.params["role"], item.callspec.params["scenario"])
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_molecule_scenario" and hasattr(item, "callspec")
+    }
+    logs = tmp_path_factory.mktemp("molecule-logs")
+    started: dict[tuple[str, str], Run] = {}
+    try:
+        for role, scenario in SCENARIOS:
+            if (role, scenario) not in selected:
+                continue
+            log = logs / f"{role}-{scenario}.log"
+            with log.open("wb") as handle:
+                proc = subprocess.Popen(
+                    ["molecule", "test", "-s", scenario],
+                    cwd=REPO / "roles" / role, env=molecule_env,
+                    stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+            started[(role, scenario)] = (proc, log, time.monotonic())
+        yield started
+    finally:
+        for proc, _, _ in started.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize(("role", "scenario"), SCENARIOS, ids=[f"{r}-{s}" for r, s in SCENARIOS])
-def test_molecule_scenario(molecule_env: dict[str, str], role: str, scenario: str) -> None:
-    proc = subprocess.run(
-        ["molecule", "test", "-s", scenario],
-        cwd=REPO / "roles" / role,
-        env=molecule_env,
-        capture_output=True,
-        text=True,
-        timeout=580,
-        check=False,
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"molecule test {role}/{scenario} failed:\n{output[-12000:]}"
+def test_molecule_scenario(molecule_runs: dict[tuple[str, str], Run], role: str, scenario: str) -> None:
+    proc, log, started = molecule_runs[(role, scenario)]
+    try:
+        returncode = proc.wait(timeout=max(1.0, started + 580 - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        returncode = None
+    output = log.read_text(errors="replace")
+    assert returncode is not None, f"molecule test {role}/{scenario} ran past 580 s:\n{output[-12000:]}"
+    assert returncode == 0, f"molecule test {role}/{scenario} failed:\n{output[-12000:]}"
     assert "failed=0" in output and "Executed: Successful" in output

@@ -1,28 +1,25 @@
-"""Only the configured Hub is ever contacted: no process in the lab resolves a name outside it.
+"""Only the configured Hub is ever contacted: a log of every name resolution in the lab.
 
 Every Python interpreter in the lab (the lab hosts' python3, which runs the Ansible modules there; the
 training env in the trainer container, which runs the groot modules, the supervisor and torchrun) gets
 a ``.pth`` file that installs a ``sys.addaudithook`` logging each name resolution (``socket.getaddrinfo``
-and friends) to a file: a resolver that logs, one per process. Then ``site.yml`` runs again on the
-provisioned lab and every logged name must be a lab name (no dot: container names on the lab network) or
-an address. huggingface_hub 2.4 without ``HF_ENDPOINT`` and telemetry off asks huggingface.co first; a
-positive control inside the test shows the log catches exactly that.
+and friends) to a file: a resolver that logs, one per process. The pipeline test's second ``site.yml``
+(tests/e2e/test_lab_pipeline.py) runs with it installed on the provisioned lab and every logged name must
+be a lab name (no dot: container names on the lab network) or an address; one run proves both that nothing
+changes and that nothing outside the lab is resolved. huggingface_hub 2.4 without ``HF_ENDPOINT`` and
+telemetry off asks huggingface.co first; the positive control (``control_lookups``) shows the log catches
+exactly that.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
-
-import pytest
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from groot_ops.lab import layout
 from groot_ops.lab.docker import container_running, docker
-from groot_ops.lab.pipeline import run_playbook
 
-pytestmark = [pytest.mark.lab, pytest.mark.docker, pytest.mark.timeout(900)]
-
-REPO = Path(__file__).resolve().parents[2]
 LOG = "/tmp/groot-ops-resolver.log"
 TRAINER = "lab-ws-dm-workstation"
 TRAINER_PYTHON = "/opt/groot-env/bin/python"
@@ -70,21 +67,35 @@ def _outside(name: str) -> bool:
         return "." in name and name != "localhost"
 
 
-@pytest.fixture
-def resolver_logs(lab):
-    if not container_running(TRAINER):
-        pytest.skip(f"{TRAINER} is not running: the pipeline test provisions it first")
-    installed = {TRAINER: _install(TRAINER, TRAINER_PYTHON)}
-    for host in layout.HOSTS:
-        if container_running(host.name):
-            installed[host.name] = _install(host.name, "python3")
-    yield installed
-    for container, site in installed.items():
-        _uninstall(container, site)
+@contextmanager
+def installed() -> Iterator[dict[str, str]]:
+    """The log in the trainer and in every running lab host, for the duration of the block."""
+    assert container_running(TRAINER), f"{TRAINER} is not running: the pipeline provisions it first"
+    done = {TRAINER: _install(TRAINER, TRAINER_PYTHON)}
+    try:
+        for host in layout.HOSTS:
+            if container_running(host.name):
+                done[host.name] = _install(host.name, "python3")
+        yield done
+    finally:
+        for container, site in done.items():
+            _uninstall(container, site)
 
 
-def test_no_process_in_the_lab_resolves_a_name_outside_it(lab, resolver_logs) -> None:
-    # Positive control: the log sees huggingface_hub's lookup of huggingface.co when nothing prevents it.
+def outside_lookups(containers: dict[str, str]) -> dict[str, list[str]]:
+    """Every logged name outside the lab, per container; asserts the trainer logged something at all."""
+    seen = {container: _names(container) for container in containers}
+    assert seen[TRAINER], "no lookup logged in the trainer: the hook did not run in the modules"
+    return {
+        container: sorted({f"{name} ({who})" for name, who in names if _outside(name)})
+        for container, names in seen.items()
+        if any(_outside(name) for name, _ in names)
+    }
+
+
+def control_lookups() -> list[str]:
+    """Positive control: the names logged for huggingface_hub's lookup when nothing prevents it."""
+    docker(["exec", TRAINER, "sh", "-c", f": > {LOG}"])
     probe = (
         "from huggingface_hub import HfApi; "
         "HfApi(endpoint='http://groot-ops-lab-hub:8080').list_models(limit=1).__next__"
@@ -92,16 +103,4 @@ def test_no_process_in_the_lab_resolves_a_name_outside_it(lab, resolver_logs) ->
     docker(
         ["exec", "-e", "HF_HUB_DISABLE_TELEMETRY=0", TRAINER, TRAINER_PYTHON, "-c", probe + "()"], check=False
     )
-    control = [name for name, _ in _names(TRAINER)]
-    assert "huggingface.co" in control, f"the resolver log did not see the control lookup: {control}"
-    docker(["exec", TRAINER, "sh", "-c", f": > {LOG}"])
-
-    run = run_playbook(REPO, "site.yml", recipe="lab-demo", extra=["-e", "wait=true"], timeout_s=600)
-    assert run.ok, f"site.yml failed (exit {run.returncode}), log {run.log}"
-    seen = {container: _names(container) for container in resolver_logs}
-    assert seen[TRAINER], "no lookup logged in the trainer: the hook did not run in the modules"
-    outside = {
-        container: sorted({f"{name} ({who})" for name, who in names if _outside(name)})
-        for container, names in seen.items()
-    }
-    assert not any(outside.values()), f"lookups outside the lab: {outside}"
+    return [name for name, _ in _names(TRAINER)]
