@@ -29,20 +29,3 @@ def build_standin_server_image() -> str:
         argv = [plan.argv[0], "build", "--pull=false", "-q", *plan.argv[2:]]
         subprocess.run(argv, check=True, capture_output=True, text=True)
     return plan.image
-
-
-def with_stop_signal(image: str, signal: str = "SIGINT") -> str:
-    """``image`` with ``STOPSIGNAL signal``: a test image that ``docker stop`` ends at once.
-
-    Upstream's server (and the stand-in) runs ``python`` as PID 1, which the kernel spares a SIGTERM it has
-    no handler for, so each ``docker stop``/``restart``/revision switch waits out Docker's 10 s grace and
-    ends in SIGKILL. The server handles SIGINT (KeyboardInterrupt, as upstream's run_gr00t_server.py does),
-    so tests that switch the container many times serve from this image and skip those waits; nothing they
-    assert depends on how the old container stops. bench_rollback keeps the plain image: its numbers are
-    what a host sees.
-    """
-    tag = f"{image}-stop-{signal.lower()}"
-    dockerfile = f"FROM {image}\nSTOPSIGNAL {signal}\n"
-    subprocess.run(["docker", "build", "-q", "-t", tag, "-"], input=dockerfile, check=True,
-                   capture_output=True, text=True)  # fmt: skip
-    return tag

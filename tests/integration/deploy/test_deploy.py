@@ -17,7 +17,7 @@ from groot_ops.probe import probe_server
 from tests.ansible_helpers import run_playbook, write_local_inventory
 from tests.hub_server.fixtures import HubHandle, hub  # noqa: F401  (fixture)
 from tests.standins.model_fixture import write_model_dir
-from tests.standins.server_image import build_standin_server_image, with_stop_signal
+from tests.standins.server_image import build_standin_server_image
 
 pytestmark = pytest.mark.docker
 
@@ -51,8 +51,7 @@ def serves(sha: str) -> bool:
 def image() -> str:
     if shutil.which("docker") is None or subprocess.run(["docker", "info"], capture_output=True).returncode:
         pytest.fail("Docker engine not reachable (run via make test, which starts one)")
-    # Every switch, rollback and restart below stops a serving container: one that stops at once.
-    return with_stop_signal(build_standin_server_image())
+    return build_standin_server_image()
 
 
 @pytest.fixture
