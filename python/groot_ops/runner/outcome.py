@@ -93,13 +93,11 @@ def _reported_upload(task: str, res: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _served(host: str, res: dict[str, Any], revision: str | None) -> str:
-    args = (res.get("invocation") or {}).get("module_args") or {}
-    target, port = args.get("host"), args.get("port")
+    # The probe runs as an action plugin: its result names the endpoint, and carries no invocation.
+    endpoint = str(res.get("endpoint") or "")
+    target, _, port = endpoint.removeprefix("tcp://").rpartition(":")
     model = f"serves {revision} and " if revision else ""
-    return (
-        f"{host}: groot-server {model}answers on {res.get('endpoint') or f'tcp://{target}:{port}'}; "
-        f"query it: groot-ops probe {target} {port}"
-    )
+    return f"{host}: groot-server {model}answers on {endpoint}; query it: groot-ops probe {target} {port}"
 
 
 def outcome(recorder: EventRecorder, *, recipe: str | None = None) -> Outcome:

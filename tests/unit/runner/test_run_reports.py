@@ -96,8 +96,8 @@ def test_a_finished_site_run_says_what_was_trained_published_and_served(tmp_path
         "ansible_facts": {"groot_server_current": {"revision": "0123456789abcdef0123", "repo_id": "org/m"}}
     }
     _ok(recorder, "spark", "Groot server | work out", "ansible.builtin.set_fact", facts)
-    probe = {"ok": True, "endpoint": "tcp://10.1.1.1:5555",
-             "invocation": {"module_args": {"host": "10.1.1.1", "port": 5555}}}  # fmt: skip
+    # As the probe's action plugin returns it: the endpoint, no invocation.
+    probe = {"ok": True, "endpoint": "tcp://10.1.1.1:5555", "stages": ["ping", "get_modality_config"]}
     _ok(recorder, "spark", "Groot server | probe", "groot_server_probe", probe)
     recorder.close()
     assert outcome(recorder, recipe="demo").lines() == [
