@@ -22,41 +22,23 @@ import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-try:  # shipped as Ansible module_utils next to groot_ops_envsetup
-    from ansible.module_utils.groot_ops_envsetup import (  # type: ignore[import-not-found]
-        ConfigError,
-        EnvSpec,
-        Runner,
-        desired_state,
-        observe,
-        plan,
-        sha256_file,
-        verification_state,
-    )
+try:  # shipped as Ansible module_utils next to groot_ops_envsetup (the system python has no groot_ops)
+    from ansible.module_utils import groot_ops_envsetup as envsetup  # type: ignore[attr-defined]
 except ImportError:
-    from groot_ops.envsetup import (
-        ConfigError,
-        EnvSpec,
-        Runner,
-        desired_state,
-        observe,
-        plan,
-        sha256_file,
-        verification_state,
-    )
+    from groot_ops import envsetup
 
-_SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(EnvSpec))
+_SPEC_FIELDS = frozenset(f.name for f in dataclasses.fields(envsetup.EnvSpec))
 
 
-def env_spec(install: Mapping[str, Any]) -> EnvSpec:
+def env_spec(install: Mapping[str, Any]) -> envsetup.EnvSpec:
     """The EnvSpec of groot_python_env's options (absent or null ones take its defaults)."""
     unknown = sorted(set(install) - _SPEC_FIELDS - {"checks"})
     if unknown:
-        raise ConfigError(f"install: unknown groot_python_env option(s) {', '.join(unknown)}")
-    return EnvSpec(**{k: v for k, v in install.items() if k in _SPEC_FIELDS and v is not None})
+        raise envsetup.ConfigError(f"install: unknown groot_python_env option(s) {', '.join(unknown)}")
+    return envsetup.EnvSpec(**{k: v for k, v in install.items() if k in _SPEC_FIELDS and v is not None})
 
 
-def missing_packages(names: Sequence[str], run: Runner) -> list[str]:
+def missing_packages(names: Sequence[str], run: envsetup.Runner) -> list[str]:
     if not names:
         return []
     _, out, _ = run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\\n", *names])
@@ -64,7 +46,7 @@ def missing_packages(names: Sequence[str], run: Runner) -> list[str]:
     return [name for name in names if name not in installed]
 
 
-def checkout_reasons(directory: str, commit: str, run: Runner) -> list[str]:
+def checkout_reasons(directory: str, commit: str, run: envsetup.Runner) -> list[str]:
     rc, out, _ = run(["git", "-C", directory, "rev-parse", "HEAD"])
     head = out.strip()
     if rc != 0:
@@ -95,14 +77,14 @@ def wheel_reasons(path: str, sha256: str, *, dir_mode: int, mode: int) -> list[s
         reason = _mode_reason(where, want, kind)
         if reason:
             return [reason]
-    if sha256_file(path) != sha256:
+    if envsetup.sha256_file(path) != sha256:
         return [f"wheel {path} differs from the controller's"]
     return []
 
 
 def env_current(
     install: Mapping[str, Any],
-    run: Runner,
+    run: envsetup.Runner,
     *,
     checks: Any,
     system_packages: Sequence[str],
@@ -121,8 +103,11 @@ def env_current(
     if not reasons:
         # Only when the rest is in place (the env's plan hashes the wheel and the checkout's files); the
         # plan alone, not groot_python_env's check mode, which would also dry-run the installer.
-        steps = plan(spec, observe(spec, run), check=True)
+        steps = envsetup.plan(spec, envsetup.observe(spec, run), check=True)
         reasons += [f"env step {step['name']}: {step['why']}" for step in steps]
-        if not steps and verification_state(spec, desired_state(spec, check=True), checks)["needed"]:
+        if (
+            not steps
+            and envsetup.verification_state(spec, envsetup.desired_state(spec, check=True), checks)["needed"]
+        ):
             reasons.append("the env's checks have not passed for its current inputs")
     return {"current": not reasons, "reasons": reasons, "python": spec.env_python}

@@ -23,14 +23,16 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
 
-def load_module(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        f"groot_ops_test_{name}", REPO_ROOT / "library" / f"{name}.py"
-    )
+def _load(directory: str, prefix: str, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{prefix}{name}", REPO_ROOT / directory / f"{name}.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_module(name: str) -> ModuleType:
+    return _load("library", "groot_ops_test_", name)
 
 
 def run_module(name: str, args: dict[str, Any], *, check: bool = False, diff: bool = False) -> dict[str, Any]:
@@ -48,13 +50,7 @@ def run_module(name: str, args: dict[str, Any], *, check: bool = False, diff: bo
 
 def load_action(name: str) -> ModuleType:
     """The action plugin ``action_plugins/<name>.py`` (the steps that run on the controller)."""
-    spec = importlib.util.spec_from_file_location(
-        f"groot_ops_test_action_{name}", REPO_ROOT / "action_plugins" / f"{name}.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return _load("action_plugins", "groot_ops_test_action_", name)
 
 
 class _Task:
